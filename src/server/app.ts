@@ -1,0 +1,135 @@
+/** buildApp(deps): the Fastify application with every plugin and route; it never listens. */
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import { ApiError } from '../schema/errors.js';
+import type { CompiledCidr } from '../schema/ip.js';
+import { Authenticator } from './auth/authenticator.js';
+import { type DigestAlgorithm, NonceSigner } from './auth/digest.js';
+import { MemoryReplayGuard, type ReplayGuard } from './auth/replay.js';
+import { UsageRecorder } from './auth/usage.js';
+import { ApiKeyService } from './domain/apiKeys.js';
+import type { ServiceDeps } from './domain/context.js';
+import { OrgService } from './domain/orgs.js';
+import { errorHandler, notFoundHandler, RouteTable } from './http/errors.js';
+import { render, sendJson } from './http/output.js';
+import { requestPipeline } from './http/pipeline.js';
+import type { RouteSpec } from './http/route.js';
+import { apiKeyRoutes } from './http/routes/apiKeys.js';
+import { orgRoutes } from './http/routes/orgs.js';
+import { serviceRoutes } from './http/routes/service.js';
+import { API_BASE } from './http/wire.js';
+import type { Db } from './storage/database.js';
+import { globalAccessList } from './storage/repositories/globalAccessList.js';
+
+/** Everything the application depends on; tests build their own. */
+export interface AppDeps {
+  db: Db;
+  /** Deployment secret that signs nonces; every node of one deployment must share it. */
+  secret: string;
+  clock?: () => number;
+  publicUrl?: string | undefined;
+  /** Fastify's trustProxy: false, true, a hop count, or addresses/CIDRs of trusted proxies. */
+  trustProxy?: boolean | number | string;
+  nonceLifetimeSeconds?: number;
+  /** Also accept and advertise SHA-256 digests (off by default, as in Ops Manager). */
+  sha256?: boolean;
+  bodyLimit?: number;
+  /** Replay memory: in-process by default; a shared one for several nodes. */
+  replay?: ReplayGuard;
+  usageFlushMs?: number;
+  logger?: FastifyServerOptions['logger'];
+  version?: { gitHash: string; versionString: string };
+}
+
+/** All route declarations of the API, in one list (the route-action test reads it too). */
+export function allRoutes(deps: ServiceDeps, version: { gitHash: string }): RouteSpec[] {
+  return [
+    ...serviceRoutes(deps, version),
+    ...orgRoutes(new OrgService(deps)),
+    ...apiKeyRoutes(new ApiKeyService(deps)),
+  ];
+}
+
+/** Fastify's trust setting: a hop count becomes "trust the nearest N proxies". */
+function trustProxyOption(
+  v: AppDeps['trustProxy'],
+): boolean | string | ((addr: string, hop: number) => boolean) {
+  if (typeof v === 'number') return (_addr, hop) => hop < v;
+  return v ?? false;
+}
+
+/** Builds the application. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const clock = deps.clock ?? Date.now;
+  const bodyLimit = deps.bodyLimit ?? 1024 * 1024;
+  const version = deps.version ?? { gitHash: 'unknown', versionString: '0.0.0' };
+  const algorithms: DigestAlgorithm[] = deps.sha256 ? ['MD5', 'SHA-256'] : ['MD5'];
+  const signer = new NonceSigner(deps.secret, deps.nonceLifetimeSeconds ?? 60);
+  const replay = deps.replay ?? new MemoryReplayGuard(clock);
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    trustProxy: trustProxyOption(deps.trustProxy),
+    bodyLimit,
+    logController: new LogController({ disableRequestLogging: true }),
+    exposeHeadRoutes: false,
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: false },
+  });
+  const usage = new UsageRecorder(deps.db, deps.usageFlushMs ?? 1000, (e) =>
+    app.log.warn({ err: e }, 'usage flush failed'),
+  );
+  const authenticator = new Authenticator(deps.db, signer, replay, new Set(algorithms), clock);
+
+  app.decorateRequest('ctx', null as never);
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    if (body === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(new ApiError('INVALID_JSON'), undefined);
+    }
+  });
+  app.addContentTypeParser('*', (_req, _payload, done) =>
+    done(new ApiError('UNSUPPORTED_MEDIA_TYPE'), undefined),
+  );
+
+  app.addHook(
+    'onRequest',
+    requestPipeline({
+      db: deps.db,
+      authenticator,
+      signer,
+      usage,
+      algorithms,
+      publicUrl: deps.publicUrl?.replace(/\/+$/, ''),
+      versionHeader: `gitHash=${version.gitHash}; versionString=${version.versionString}`,
+      clock,
+      globalAccessList: async (): Promise<CompiledCidr[]> =>
+        Authenticator.compile(await globalAccessList.cidrBlocks(deps.db)),
+    }),
+  );
+  app.setErrorHandler(errorHandler(bodyLimit));
+
+  const table = new RouteTable();
+  for (const spec of allRoutes({ db: deps.db, clock }, version)) {
+    const url = spec.url.startsWith('/api/') ? spec.url : `${API_BASE}${spec.url}`;
+    table.add(spec.method, url);
+    app.route({
+      method: spec.method,
+      url,
+      config: { action: spec.action },
+      handler: async (req, reply) => {
+        const res = await spec.handler(req, reply);
+        if (res.text !== undefined)
+          return reply.code(res.status).type('text/plain; charset=utf-8').send(res.text);
+        const r = render(res.status, res.body, req.ctx.output);
+        return sendJson(reply, r.status, r.body);
+      },
+    });
+  }
+  app.setNotFoundHandler(notFoundHandler(table));
+  app.addHook('onClose', async () => {
+    replay.close();
+    await usage.close();
+  });
+  return app;
+}

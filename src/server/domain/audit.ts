@@ -1,0 +1,74 @@
+/** Records audit events for changes, naming the actor and its address, never a secret. */
+import { newObjectId } from '../../schema/ids.js';
+import type { Db } from '../storage/database.js';
+import { events } from '../storage/repositories/events.js';
+import { type Actor, isoSeconds } from './context.js';
+
+/** Event type names pakman emits (Ops Manager / Atlas audit names). */
+export type EventType =
+  | 'API_KEY_CREATED'
+  | 'API_KEY_DELETED'
+  | 'API_KEY_DESCRIPTION_CHANGED'
+  | 'API_KEY_ROLES_CHANGED'
+  | 'API_KEY_ADDED_TO_GROUP'
+  | 'API_KEY_REMOVED_FROM_GROUP'
+  | 'API_KEY_ACCESS_LIST_ENTRY_ADDED'
+  | 'API_KEY_ACCESS_LIST_ENTRY_DELETED'
+  | 'GLOBAL_API_KEY_CREATED'
+  | 'GLOBAL_API_KEY_DELETED'
+  | 'GLOBAL_API_KEY_DESCRIPTION_CHANGED'
+  | 'GLOBAL_API_KEY_ROLES_CHANGED'
+  | 'GLOBAL_ACCESS_LIST_ENTRY_ADDED'
+  | 'GLOBAL_ACCESS_LIST_ENTRY_UPDATED'
+  | 'GLOBAL_ACCESS_LIST_ENTRY_DELETED'
+  | 'ORG_CREATED'
+  | 'ORG_RENAMED'
+  | 'ORG_DELETED'
+  | 'GROUP_CREATED'
+  | 'GROUP_DELETED'
+  | 'JOINED_ORG'
+  | 'JOINED_GROUP'
+  | 'USER_CREATED'
+  | 'USER_UPDATED'
+  | 'USER_DELETED'
+  | 'USER_ROLES_CHANGED'
+  | 'USER_API_KEY_CREATED'
+  | 'USER_API_KEYS_REVOKED';
+
+/** What an event is about. */
+export interface EventSubject {
+  orgId?: string | null;
+  groupId?: string | null;
+  apiKeyId?: string | null;
+  targetPublicKey?: string | null;
+  targetUsername?: string | null;
+  whitelistEntry?: string | null;
+}
+
+/** Writes one event with `db` (pass the transaction of the change). */
+export async function recordEvent(
+  db: Db,
+  clock: () => number,
+  actor: Actor,
+  type: EventType,
+  subject: EventSubject,
+): Promise<void> {
+  const now = clock();
+  const p = actor.principal;
+  await events.insert(db, {
+    id: newObjectId(now),
+    created: isoSeconds(now),
+    event_type: type,
+    org_id: subject.orgId ?? null,
+    group_id: subject.groupId ?? null,
+    api_key_id: subject.apiKeyId ?? null,
+    target_public_key: subject.targetPublicKey ?? null,
+    target_username: subject.targetUsername ?? null,
+    actor_public_key: p?.kind === 'apiKey' ? p.name : null,
+    actor_username: p?.kind === 'user' ? p.name : null,
+    actor_user_id: p?.kind === 'user' ? p.id : null,
+    remote_address: actor.remoteAddress,
+    whitelist_entry: subject.whitelistEntry ?? null,
+    is_global_admin: p && p.global.size > 0 ? 1 : 0,
+  });
+}

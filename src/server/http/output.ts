@@ -1,0 +1,78 @@
+/**
+ * The single place where response bodies become bytes: compact or Jackson-pretty JSON, optionally
+ * enveloped (api.md §1). Bodies arrive with their fields already in alphabetical order.
+ */
+import type { FastifyReply } from 'fastify';
+import { ApiError } from '../../schema/errors.js';
+import { prettyJson } from './jackson.js';
+
+/** Presentation options parsed once per request from `pretty` and `envelope`. */
+export interface OutputOptions {
+  pretty: boolean;
+  envelope: boolean;
+}
+
+/** Parses an Ops Manager boolean query parameter (`true`/`false`, any case). */
+export function parseBooleanParam(name: string, raw: unknown): boolean {
+  if (raw === undefined) return false;
+  const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+  if (typeof value === 'string') {
+    const lower = value.toLowerCase();
+    if (lower === 'true') return true;
+    if (lower === 'false') return false;
+  }
+  throw new ApiError('INVALID_QUERY_PARAMETER', [name]);
+}
+
+/** Reads `pretty` and `envelope` from a parsed query string. */
+export function parseOutputOptions(query: Record<string, unknown>): OutputOptions {
+  return {
+    pretty: parseBooleanParam('pretty', query.pretty),
+    envelope: parseBooleanParam('envelope', query.envelope),
+  };
+}
+
+/** A rendered response: the final HTTP status and the body text (undefined for an empty 204). */
+export interface Rendered {
+  status: number;
+  body: string | undefined;
+}
+
+function isList(body: unknown): body is { links: unknown; results: unknown; totalCount: unknown } {
+  return (
+    typeof body === 'object' && body !== null && 'results' in body && 'totalCount' in body && 'links' in body
+  );
+}
+
+/**
+ * Renders a body for the wire. `body === undefined` means "no content" (204). Under `envelope=true` a
+ * list gains `status`; anything else becomes `{content, status}`; a 204 becomes 200 `{content:{},status:204}`.
+ */
+export function render(status: number, body: unknown, options: OutputOptions): Rendered {
+  let out: unknown = body;
+  let httpStatus = status;
+  if (options.envelope) {
+    if (body === undefined) {
+      out = { content: {}, status };
+      httpStatus = 200;
+    } else if (isList(body)) {
+      out = { links: body.links, results: body.results, status, totalCount: body.totalCount };
+    } else {
+      out = { content: body, status };
+    }
+  }
+  if (out === undefined) return { status: httpStatus, body: undefined };
+  return { status: httpStatus, body: options.pretty ? prettyJson(out) : JSON.stringify(out) };
+}
+
+const identity = (payload: unknown) => payload as string;
+
+/**
+ * Sends rendered JSON text with exactly `Content-Type: application/json` (Fastify would append a
+ * charset unless the reply has its own serializer).
+ */
+export function sendJson(reply: FastifyReply, status: number, text: string | undefined): FastifyReply {
+  reply.code(status);
+  if (text === undefined) return reply.send();
+  return reply.serializer(identity).header('content-type', 'application/json').send(text);
+}

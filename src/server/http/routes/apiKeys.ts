@@ -1,0 +1,84 @@
+/** Organization API keys: `/orgs/{ORG-ID}/apiKeys[/{API-KEY-ID}]` (the seed document's resource). */
+import { ApiKeyCreateBody, ApiKeyUpdateBody } from '../../../schema/bodies.js';
+import type { ApiKeyService } from '../../domain/apiKeys.js';
+import { bindRoles } from '../../domain/roles.js';
+import { listBody, parsePageRequest } from '../pagination.js';
+import { noContent, ok, params, query, type RouteSpec } from '../route.js';
+import { validateBody } from '../validate.js';
+import { apiKeyToWire } from '../wire.js';
+import { actorOf } from './actor.js';
+
+export function apiKeyRoutes(keys: ApiKeyService): RouteSpec[] {
+  return [
+    {
+      method: 'GET',
+      url: '/orgs/:orgId/apiKeys',
+      action: 'orgKeys.read',
+      handler: async (req) => {
+        const page = parsePageRequest(query(req));
+        const result = await keys.list(
+          params(req).orgId!,
+          (page.pageNum - 1) * page.itemsPerPage,
+          page.itemsPerPage,
+        );
+        const items = result.items.map((k) => apiKeyToWire(req.ctx.origin, k));
+        return ok(
+          listBody(req.ctx.origin + req.ctx.path, req.ctx.rawQuery, page, {
+            items,
+            totalCount: result.totalCount,
+          }),
+        );
+      },
+    },
+    {
+      method: 'POST',
+      url: '/orgs/:orgId/apiKeys',
+      action: 'orgKeys.write',
+      handler: async (req) => {
+        const orgId = params(req).orgId!;
+        const body = validateBody(ApiKeyCreateBody, req.body);
+        const created = await keys.create(
+          actorOf(req),
+          orgId,
+          body.desc,
+          bindRoles(body.roles, 'org', orgId),
+        );
+        return ok(apiKeyToWire(req.ctx.origin, created.key, created.privateKey));
+      },
+    },
+    {
+      method: 'GET',
+      url: '/orgs/:orgId/apiKeys/:apiKeyId',
+      action: 'orgKeys.read',
+      handler: async (req) => {
+        const { orgId, apiKeyId } = params(req);
+        return ok(apiKeyToWire(req.ctx.origin, await keys.get(orgId!, apiKeyId!)));
+      },
+    },
+    {
+      method: 'PATCH',
+      url: '/orgs/:orgId/apiKeys/:apiKeyId',
+      action: 'orgKeys.write',
+      handler: async (req) => {
+        const { orgId, apiKeyId } = params(req);
+        const body = validateBody(ApiKeyUpdateBody, req.body);
+        return ok(
+          apiKeyToWire(
+            req.ctx.origin,
+            await keys.update(actorOf(req), orgId!, apiKeyId!, body.desc, body.roles),
+          ),
+        );
+      },
+    },
+    {
+      method: 'DELETE',
+      url: '/orgs/:orgId/apiKeys/:apiKeyId',
+      action: 'orgKeys.write',
+      handler: async (req) => {
+        const { orgId, apiKeyId } = params(req);
+        await keys.delete(actorOf(req), orgId!, apiKeyId!);
+        return noContent();
+      },
+    },
+  ];
+}

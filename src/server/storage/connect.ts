@@ -1,0 +1,89 @@
+/** Opens the configured database (SQLite or PostgreSQL) and applies migrations. */
+
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Database, Db } from './database.js';
+import { migrationProvider } from './migrations/index.js';
+
+/** Which engine a database URL names. */
+export type Dialect = 'sqlite' | 'postgres';
+
+/** A parsed `PAKMAN_DATABASE_URL`. */
+export interface DatabaseTarget {
+  dialect: Dialect;
+  /** File path or ':memory:' for SQLite; the connection string for PostgreSQL. */
+  location: string;
+}
+
+/** Parses `sqlite:<path>`, `sqlite::memory:` or `postgres://…`; throws with a readable message otherwise. */
+export function parseDatabaseUrl(url: string): DatabaseTarget {
+  if (url.startsWith('sqlite:')) {
+    const location = url.slice('sqlite:'.length);
+    if (!location) throw new Error('expected sqlite:<path> or sqlite::memory:');
+    return { dialect: 'sqlite', location };
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://'))
+    return { dialect: 'postgres', location: url };
+  throw new Error('expected sqlite:<path>, sqlite::memory: or postgres://user@host:port/db');
+}
+
+/** An open database: the Kysely handle, its dialect and a close function. */
+export interface Connection {
+  db: Db;
+  dialect: Dialect;
+  close(): Promise<void>;
+}
+
+// PostgreSQL returns BIGINT/COUNT as strings; pakman's counters fit in a double.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+/** Opens a connection without migrating. */
+export function openDatabase(target: DatabaseTarget): Connection {
+  if (target.dialect === 'sqlite') {
+    if (target.location !== ':memory:') mkdirSync(dirname(target.location), { recursive: true });
+    const sqlite = new SQLite(target.location);
+    sqlite.pragma('journal_mode = WAL');
+    // FULL: a transaction is on disk before the response that acknowledges it is sent.
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 10000');
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    return { db, dialect: 'sqlite', close: () => db.destroy() };
+  }
+  const pool = new pg.Pool({ connectionString: target.location, max: 10, connectionTimeoutMillis: 5000 });
+  // An idle client losing its server must not crash the process; the next query reports the failure.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: 'postgres', close: () => db.destroy() };
+}
+
+/** Applies pending migrations; Kysely's lock makes concurrent starts of several nodes safe. */
+export async function migrate(db: Db): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${String(error)}`);
+  }
+}
+
+/** Opens and migrates. */
+export async function connect(url: string): Promise<Connection> {
+  const conn = openDatabase(parseDatabaseUrl(url));
+  try {
+    await migrate(conn.db);
+  } catch (e) {
+    await conn.close();
+    throw e;
+  }
+  return conn;
+}
+
+/** True when an error is a unique/primary-key violation, on either engine. */
+export function isUniqueViolation(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}

@@ -1,0 +1,134 @@
+/** Kysely table types: the row shapes (snake_case) shared by SQLite and PostgreSQL. */
+import type { Kysely } from 'kysely';
+
+/** Key/value settings, e.g. the deployment secret and the bootstrap marker. */
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
+export interface OrgsTable {
+  id: string;
+  name: string;
+  created: string;
+}
+
+export interface ProjectsTable {
+  id: string;
+  org_id: string;
+  name: string;
+  created: string;
+}
+
+export interface UsersTable {
+  id: string;
+  username: string;
+  password_hash: string;
+  first_name: string;
+  last_name: string;
+  email_address: string | null;
+  mobile_number: string | null;
+  country: string | null;
+  created: string;
+}
+
+/** A role held by a user or key: scope 'org' | 'group' | 'global'; scope_id '' for global roles. */
+export interface RoleRow {
+  scope: string;
+  scope_id: string;
+  role_name: string;
+}
+
+export interface UserRolesTable extends RoleRow {
+  user_id: string;
+}
+
+/** Personal API keys of users (the `{USERNAME}:{APIKEY}` form): only HA1 and the last 12 characters. */
+export interface UserApiKeysTable {
+  id: string;
+  user_id: string;
+  ha1_md5: string;
+  ha1_sha256: string;
+  key_tail: string;
+  created: string;
+}
+
+/** Programmatic API keys. `org_id` is null for global keys. No private key is ever stored. */
+export interface ApiKeysTable {
+  id: string;
+  org_id: string | null;
+  public_key: string;
+  description: string;
+  ha1_md5: string;
+  ha1_sha256: string;
+  key_tail: string;
+  created: string;
+}
+
+export interface ApiKeyRolesTable extends RoleRow {
+  api_key_id: string;
+}
+
+export interface ApiKeyAccessListTable {
+  api_key_id: string;
+  cidr_block: string;
+  ip_address: string | null;
+  created: string;
+  count: number;
+  last_used: string | null;
+  last_used_address: string | null;
+}
+
+export interface GlobalAccessListTable {
+  id: string;
+  cidr_block: string;
+  description: string;
+  created: string;
+  updated: string;
+  count: number;
+  last_used: string | null;
+  last_used_address: string | null;
+}
+
+export interface EventsTable {
+  id: string;
+  created: string;
+  event_type: string;
+  org_id: string | null;
+  group_id: string | null;
+  api_key_id: string | null;
+  target_public_key: string | null;
+  target_username: string | null;
+  actor_public_key: string | null;
+  actor_username: string | null;
+  actor_user_id: string | null;
+  remote_address: string | null;
+  whitelist_entry: string | null;
+  is_global_admin: number;
+}
+
+/** Seen digest (nonce, cnonce, nc) triples, shared by every node for replay protection. */
+export interface DigestReplaysTable {
+  nonce: string;
+  cnonce: string;
+  nc: string;
+  expires: number;
+}
+
+export interface Database {
+  settings: SettingsTable;
+  orgs: OrgsTable;
+  projects: ProjectsTable;
+  users: UsersTable;
+  user_roles: UserRolesTable;
+  user_api_keys: UserApiKeysTable;
+  api_keys: ApiKeysTable;
+  api_key_roles: ApiKeyRolesTable;
+  api_key_access_list: ApiKeyAccessListTable;
+  global_access_list: GlobalAccessListTable;
+  events: EventsTable;
+  digest_replays: DigestReplaysTable;
+}
+
+/** The database handle every repository takes. */
+export type Db = Kysely<Database>;

@@ -1,0 +1,80 @@
+/**
+ * Test harness: a real pakman server on a real socket (port 0) over a real database — a fresh SQLite
+ * file, or a fresh PostgreSQL schema when `dialect: 'postgres'` (needs PAKMAN_TEST_POSTGRES_URL).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { type AppDeps, buildApp } from '../../src/server/app.js';
+import { type Connection, connect } from '../../src/server/storage/connect.js';
+
+/** A started test server. */
+export interface TestServer {
+  app: FastifyInstance;
+  conn: Connection;
+  /** e.g. http://127.0.0.1:PORT */
+  origin: string;
+  /** origin + /api/public/v1.0 */
+  base: string;
+  /** The data directory (SQLite) for inspecting what was written. */
+  dataDir: string;
+  databaseUrl: string;
+  close(): Promise<void>;
+}
+
+/** Options for a test server. */
+export interface TestServerOptions extends Partial<Omit<AppDeps, 'db'>> {
+  dialect?: 'sqlite' | 'postgres';
+  /** Reuse an existing database (e.g. to restart on the same file). */
+  databaseUrl?: string;
+}
+
+/** The PostgreSQL URL for tests, or undefined when PostgreSQL tests are skipped. */
+export const POSTGRES_URL = process.env.PAKMAN_TEST_POSTGRES_URL || undefined;
+
+/** Makes a fresh database URL: a temp SQLite file, or a new PostgreSQL database cloned from nothing. */
+export async function freshDatabaseUrl(
+  dialect: 'sqlite' | 'postgres',
+): Promise<{ url: string; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'pakman-test-'));
+  if (dialect === 'sqlite') return { url: `sqlite:${join(dir, 'pakman.db')}`, dir };
+  if (!POSTGRES_URL) throw new Error('PAKMAN_TEST_POSTGRES_URL is not set');
+  const pg = (await import('pg')).default;
+  const name = `pakman_t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(POSTGRES_URL);
+  u.pathname = `/${name}`;
+  return { url: u.toString(), dir };
+}
+
+/** Starts a server on 127.0.0.1:0. */
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
+  const dialect = opts.dialect ?? 'sqlite';
+  const fresh = opts.databaseUrl ? { url: opts.databaseUrl, dir: '' } : await freshDatabaseUrl(dialect);
+  const conn = await connect(fresh.url);
+  const { dialect: _d, databaseUrl: _u, ...deps } = opts;
+  const app = await buildApp({ secret: 'test-secret-test-secret-test-secret!', ...deps, db: conn.db });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const origin = `http://127.0.0.1:${port}`;
+  return {
+    app,
+    conn,
+    origin,
+    base: `${origin}/api/public/v1.0`,
+    dataDir: fresh.dir,
+    databaseUrl: fresh.url,
+    async close() {
+      await app.close();
+      await conn.close();
+      if (fresh.dir && !opts.databaseUrl && process.env.PAKMAN_KEEP_TEST_DATA !== '1')
+        rmSync(fresh.dir, { recursive: true, force: true });
+    },
+  };
+}

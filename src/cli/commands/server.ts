@@ -1,0 +1,65 @@
+/** `pakman serve` and `pakman migrate`: run the server, or only apply migrations. */
+import { type Command, Option } from 'commander';
+import { type Config, ConfigError, loadConfig } from '../../server/config.js';
+import { runServer } from '../../server/main.js';
+import { connect } from '../../server/storage/connect.js';
+import { configFrom, die, EXIT } from '../shared.js';
+
+function load(raw: Parameters<typeof configFrom>[0]): Config {
+  try {
+    return loadConfig(configFrom(raw));
+  } catch (e) {
+    if (e instanceof ConfigError) die(e.message, EXIT.usage);
+    throw e;
+  }
+}
+
+/** Registers `serve` and `migrate`. */
+export function registerServerCommands(program: Command): void {
+  program
+    .command('serve')
+    .description('run the API server (settings also come from PAKMAN_* environment variables)')
+    .addOption(new Option('--port <port>', 'port to listen on (PAKMAN_PORT, default 8080)'))
+    .addOption(new Option('--host <host>', 'address to bind (PAKMAN_HOST, default 127.0.0.1)'))
+    .addOption(
+      new Option(
+        '--database-url <url>',
+        'sqlite:<path>, sqlite::memory: or postgres://… (PAKMAN_DATABASE_URL)',
+      ),
+    )
+    .addOption(new Option('--public-url <url>', 'base URL for link hrefs (PAKMAN_PUBLIC_URL)'))
+    .addOption(new Option('--secret <secret>', 'deployment secret for nonces (PAKMAN_SECRET)'))
+    .addOption(new Option('--trust-proxy <value>', 'trust X-Forwarded-* from proxies (PAKMAN_TRUST_PROXY)'))
+    .addOption(
+      new Option('--nonce-lifetime <seconds>', 'digest nonce lifetime (PAKMAN_NONCE_LIFETIME, default 60)'),
+    )
+    .addOption(new Option('--log-level <level>', 'log level (PAKMAN_LOG_LEVEL, default info)'))
+    .action(async (opts: Record<string, string | undefined>) => {
+      const config = load({
+        port: opts.port,
+        host: opts.host,
+        databaseUrl: opts.databaseUrl,
+        publicUrl: opts.publicUrl,
+        secret: opts.secret,
+        trustProxy: opts.trustProxy,
+        nonceLifetimeSeconds: opts.nonceLifetime,
+        logLevel: opts.logLevel,
+      });
+      try {
+        await runServer(config);
+      } catch (e) {
+        die(`cannot start: ${(e as Error).message}`);
+      }
+    });
+
+  program
+    .command('migrate')
+    .description('apply database migrations and exit')
+    .option('--database-url <url>', 'database (PAKMAN_DATABASE_URL)')
+    .action(async (opts: { databaseUrl?: string }) => {
+      const config = load({ databaseUrl: opts.databaseUrl });
+      const conn = await connect(config.databaseUrl).catch((e: Error) => die(e.message));
+      await conn.close();
+      process.stdout.write(`migrated ${config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@')}\n`);
+    });
+}

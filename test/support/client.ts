@@ -29,10 +29,29 @@ export interface CallOptions {
 }
 
 function parse(text: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     return undefined;
+  }
+  assertAlphabetical(value, '$');
+  return value;
+}
+
+/**
+ * Ops Manager prints fields in alphabetical order at every level (api.md §1); every JSON response any
+ * test receives is checked here, so no endpoint can drift.
+ */
+export function assertAlphabetical(value: unknown, path: string): void {
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => assertAlphabetical(v, `${path}[${i}]`));
+  } else if (value && typeof value === 'object') {
+    const keys = Object.keys(value);
+    const sorted = [...keys].sort();
+    if (keys.join() !== sorted.join())
+      throw new Error(`fields out of alphabetical order at ${path}: ${keys.join(', ')}`);
+    for (const k of keys) assertAlphabetical((value as Record<string, unknown>)[k], `${path}.${k}`);
   }
 }
 

@@ -1,0 +1,391 @@
+/**
+ * The error catalog on the wire: every error that applies to the core surface answers with its exact
+ * status, errorCode, parameters and detail, and changes nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bootstrap, type Creds, digest, raw, type TestResponse } from './support/client.js';
+import { startTestServer, type TestServer } from './support/server.js';
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  500: 'Internal Server Error',
+};
+
+function expectError(
+  res: TestResponse,
+  status: number,
+  errorCode: string,
+  parameters: string[],
+  detail: string,
+) {
+  expect(res.status).toBe(status);
+  expect(res.json).toEqual({ detail, error: status, errorCode, parameters, reason: REASONS[status] });
+}
+
+describe('error catalog on the wire', () => {
+  let s: TestServer;
+  let admin: Creds;
+  let orgId: string;
+  let keyId: string;
+  let keys: string;
+
+  beforeAll(async () => {
+    s = await startTestServer({ bodyLimit: 4096 });
+    admin = await bootstrap(s.base);
+    orgId = (
+      (await digest(admin, 'POST', `${s.base}/orgs`, { body: { name: 'Errors Org' } })).json as { id: string }
+    ).id;
+    keys = `${s.base}/orgs/${orgId}/apiKeys`;
+    keyId = (
+      (await digest(admin, 'POST', keys, { body: { desc: 'k', roles: ['ORG_MEMBER'] } })).json as {
+        id: string;
+      }
+    ).id;
+  });
+  afterAll(async () => s?.close());
+
+  async function keyCount(): Promise<number> {
+    return ((await digest(admin, 'GET', keys)).json as { totalCount: number }).totalCount;
+  }
+
+  it('404 ORG_NOT_FOUND, API_KEY_NOT_FOUND for well-formed unknown ids', async () => {
+    const id = 'a'.repeat(24);
+    expectError(
+      await digest(admin, 'GET', `${s.base}/orgs/${id}`),
+      404,
+      'ORG_NOT_FOUND',
+      [id],
+      `No organization with ID ${id} exists.`,
+    );
+    expectError(
+      await digest(admin, 'GET', `${s.base}/orgs/${id}/apiKeys`),
+      404,
+      'ORG_NOT_FOUND',
+      [id],
+      `No organization with ID ${id} exists.`,
+    );
+    expectError(
+      await digest(admin, 'GET', `${keys}/${id}`),
+      404,
+      'API_KEY_NOT_FOUND',
+      [id],
+      `No API Key with ID ${id} exists.`,
+    );
+    expectError(
+      await digest(admin, 'PATCH', `${keys}/${id}`, { body: { desc: 'x' } }),
+      404,
+      'API_KEY_NOT_FOUND',
+      [id],
+      `No API Key with ID ${id} exists.`,
+    );
+    expectError(
+      await digest(admin, 'DELETE', `${keys}/${id}`),
+      404,
+      'API_KEY_NOT_FOUND',
+      [id],
+      `No API Key with ID ${id} exists.`,
+    );
+  });
+
+  it('400 PATH_PARAM_PARSE_ERROR for malformed ids, with a hint for public keys', async () => {
+    expectError(
+      await digest(admin, 'GET', `${s.base}/orgs/ACME`),
+      400,
+      'PATH_PARAM_PARSE_ERROR',
+      ['ORG-ID', 'ACME'],
+      'Invalid path parameter ORG-ID: expected a 24-character hexadecimal ID, got ACME.',
+    );
+    expectError(
+      await digest(admin, 'GET', `${keys}/abcdefgh`),
+      400,
+      'PATH_PARAM_PARSE_ERROR',
+      ['API-KEY-ID', 'abcdefgh'],
+      "Invalid path parameter API-KEY-ID: expected a 24-character hexadecimal ID, got abcdefgh. This looks like a public key; use the API key's id instead.",
+    );
+    expectError(
+      await digest(admin, 'GET', `${keys}/${'A'.repeat(24)}`),
+      400,
+      'PATH_PARAM_PARSE_ERROR',
+      ['API-KEY-ID', 'A'.repeat(24)],
+      `Invalid path parameter API-KEY-ID: expected a 24-character hexadecimal ID, got ${'A'.repeat(24)}.`,
+    );
+  });
+
+  it('404 RESOURCE_NOT_FOUND only after authentication; 405 METHOD_NOT_ALLOWED with Allow', async () => {
+    const unknown = `${s.base}/softwareComponents/version`;
+    expect((await raw('GET', unknown)).status).toBe(401);
+    expectError(
+      await digest(admin, 'GET', unknown),
+      404,
+      'RESOURCE_NOT_FOUND',
+      ['/api/public/v1.0/softwareComponents/version'],
+      'Cannot find resource /api/public/v1.0/softwareComponents/version.',
+    );
+    expect((await raw('PUT', keys)).status).toBe(401);
+    const res = await digest(admin, 'PUT', keys, { body: {} });
+    expectError(
+      res,
+      405,
+      'METHOD_NOT_ALLOWED',
+      ['PUT', `/api/public/v1.0/orgs/${orgId}/apiKeys`],
+      `Method PUT is not allowed on /api/public/v1.0/orgs/${orgId}/apiKeys.`,
+    );
+    expect(res.headers.allow).toBe('GET, POST');
+  });
+
+  it('400 INVALID_QUERY_PARAMETER for paging and boolean parameters', async () => {
+    for (const [q, name] of [
+      ['itemsPerPage=501', 'itemsPerPage'],
+      ['itemsPerPage=0', 'itemsPerPage'],
+      ['itemsPerPage=-5', 'itemsPerPage'],
+      ['itemsPerPage=ten', 'itemsPerPage'],
+      ['pageNum=0', 'pageNum'],
+      ['pageNum=1.5', 'pageNum'],
+      ['pretty=yes', 'pretty'],
+      ['envelope=1', 'envelope'],
+    ] as const) {
+      expectError(
+        await digest(admin, 'GET', `${keys}?${q}`),
+        400,
+        'INVALID_QUERY_PARAMETER',
+        [name],
+        `Invalid query parameter ${name} specified.`,
+      );
+    }
+  });
+
+  it('body errors: each with its code, and nothing created', async () => {
+    const before = await keyCount();
+    const post = (opts: Parameters<typeof digest>[3]) => digest(admin, 'POST', keys, opts);
+    expectError(
+      await post({ rawBody: '{"desc": "x",' }),
+      400,
+      'INVALID_JSON',
+      [],
+      'Received JSON does not match expected format.',
+    );
+    expectError(
+      await post({ rawBody: '' }),
+      400,
+      'INVALID_JSON',
+      [],
+      'Received JSON does not match expected format.',
+    );
+    expectError(
+      await post({ body: [{ desc: 'x' }] }),
+      400,
+      'INVALID_JSON',
+      [],
+      'Received JSON does not match expected format.',
+    );
+    expectError(
+      await post({ body: 'x' }),
+      400,
+      'INVALID_JSON',
+      [],
+      'Received JSON does not match expected format.',
+    );
+    expectError(
+      await post({ body: { desc: 5, roles: ['ORG_MEMBER'] } }),
+      400,
+      'INVALID_JSON_ATTRIBUTE',
+      ['desc'],
+      'Received JSON for the desc attribute does not match expected format.',
+    );
+    expectError(
+      await post({ body: { desc: 'x', roles: 'ORG_MEMBER' } }),
+      400,
+      'INVALID_JSON_ATTRIBUTE',
+      ['roles'],
+      'Received JSON for the roles attribute does not match expected format.',
+    );
+    expectError(
+      await post({ body: { desc: 'x', roles: [7] } }),
+      400,
+      'INVALID_JSON_ATTRIBUTE',
+      ['roles'],
+      'Received JSON for the roles attribute does not match expected format.',
+    );
+    expectError(
+      await post({ body: { roles: ['ORG_MEMBER'] } }),
+      400,
+      'MISSING_ATTRIBUTE',
+      ['desc'],
+      'The required attribute desc was not specified.',
+    );
+    expectError(
+      await post({ body: { desc: 'x' } }),
+      400,
+      'MISSING_ATTRIBUTE',
+      ['roles'],
+      'The required attribute roles was not specified.',
+    );
+    expectError(
+      await post({ body: { desc: '', roles: ['ORG_MEMBER'] } }),
+      400,
+      'INVALID_ATTRIBUTE',
+      ['desc'],
+      'Invalid attribute desc specified.',
+    );
+    expectError(
+      await post({ body: { desc: 'x'.repeat(251), roles: ['ORG_MEMBER'] } }),
+      400,
+      'INVALID_ATTRIBUTE',
+      ['desc'],
+      'Invalid attribute desc specified.',
+    );
+    expectError(
+      await post({ body: { desc: 'x', roles: [] } }),
+      400,
+      'INVALID_ATTRIBUTE',
+      ['roles'],
+      'Invalid attribute roles specified.',
+    );
+    expectError(
+      await post({ body: { desc: 'x', roles: ['ORG_MEMBER'], color: 'red' } }),
+      400,
+      'INVALID_ATTRIBUTE',
+      ['color'],
+      'Invalid attribute color specified.',
+    );
+    for (const field of ['id', 'publicKey', 'privateKey', 'links']) {
+      expectError(
+        await post({ body: { desc: 'x', roles: ['ORG_MEMBER'], [field]: 'v' } }),
+        400,
+        'ATTRIBUTE_READ_ONLY',
+        [field],
+        `The attribute ${field} is read-only and cannot be changed by the user.`,
+      );
+    }
+    expectError(
+      await post({ body: { desc: 'x', roles: ['ORG_ADMIN'] } }),
+      400,
+      'INVALID_ENUM_VALUE',
+      ['ORG_ADMIN'],
+      'An invalid enumeration value ORG_ADMIN was specified.',
+    );
+    expectError(
+      await post({ body: { desc: 'x', roles: ['GROUP_OWNER'] } }),
+      400,
+      'ROLE_NEEDS_GROUP_ID',
+      ['GROUP_OWNER'],
+      'Group-specific role GROUP_OWNER requires a group ID.',
+    );
+    expectError(
+      await post({ body: { desc: 'x', roles: ['GLOBAL_READ_ONLY'] } }),
+      403,
+      'CANNOT_ADD_GLOBAL_ROLE',
+      [],
+      'Adding a global role is not supported.',
+    );
+    expectError(
+      await post({ body: { desc: 'x', roles: ['ORG_MEMBER'] }, contentType: 'text/plain' }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      [],
+      'Send the request body as application/json.',
+    );
+    expectError(
+      await post({ body: { desc: 'x', roles: ['ORG_MEMBER'] }, contentType: null }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      [],
+      'Send the request body as application/json.',
+    );
+    expectError(
+      await post({ body: { desc: 'x'.repeat(5000), roles: ['ORG_MEMBER'] } }),
+      413,
+      'REQUEST_TOO_LARGE',
+      ['4096'],
+      'The request body exceeds 4096 bytes.',
+    );
+    expect(await keyCount()).toBe(before);
+  });
+
+  it('PATCH needs at least one field and changes nothing on error', async () => {
+    const url = `${keys}/${keyId}`;
+    const before = (await digest(admin, 'GET', url)).json;
+    expectError(
+      await digest(admin, 'PATCH', url, { body: {} }),
+      400,
+      'MISSING_ATTRIBUTE',
+      ['desc or roles'],
+      'The required attribute desc or roles was not specified.',
+    );
+    expectError(
+      await digest(admin, 'PATCH', url, { body: { desc: 'ok', roles: ['BOGUS'] } }),
+      400,
+      'INVALID_ENUM_VALUE',
+      ['BOGUS'],
+      'An invalid enumeration value BOGUS was specified.',
+    );
+    expectError(
+      await digest(admin, 'PATCH', url, { body: { desc: 'ok', roles: ['GROUP_READ_ONLY'] } }),
+      400,
+      'ROLE_NEEDS_GROUP_ID',
+      ['GROUP_READ_ONLY'],
+      'Group-specific role GROUP_READ_ONLY requires a group ID.',
+    );
+    expectError(
+      await digest(admin, 'PATCH', url, { body: { publicKey: 'abcdefgh' } }),
+      400,
+      'ATTRIBUTE_READ_ONLY',
+      ['publicKey'],
+      'The attribute publicKey is read-only and cannot be changed by the user.',
+    );
+    expect((await digest(admin, 'GET', url)).json).toEqual(before);
+  });
+
+  it('409 DUPLICATE_ORG_NAME; org body errors', async () => {
+    expectError(
+      await digest(admin, 'POST', `${s.base}/orgs`, { body: { name: 'Errors Org' } }),
+      409,
+      'DUPLICATE_ORG_NAME',
+      ['Errors Org'],
+      'An organization with name "Errors Org" already exists.',
+    );
+    expectError(
+      await digest(admin, 'POST', `${s.base}/orgs`, { body: {} }),
+      400,
+      'MISSING_ATTRIBUTE',
+      ['name'],
+      'The required attribute name was not specified.',
+    );
+  });
+
+  it('first-user bootstrap refusals: 409 USER_ALREADY_EXISTS, 403 INVITATION_ONLY_MODE_OR_LDAP', async () => {
+    const body = { username: 'admin@example.com', password: 'x-Password-1', firstName: 'A', lastName: 'B' };
+    expectError(
+      await raw('POST', `${s.base}/unauth/users`, { body }),
+      409,
+      'USER_ALREADY_EXISTS',
+      ['admin@example.com'],
+      'A user with username admin@example.com already exists.',
+    );
+    expectError(
+      await raw('POST', `${s.base}/unauth/users`, { body: { ...body, username: 'second@example.com' } }),
+      403,
+      'INVITATION_ONLY_MODE_OR_LDAP',
+      [],
+      'Forbidden when either in invitation mode or using an LDAP backend.',
+    );
+  });
+
+  it('500 UNEXPECTED_ERROR keeps the details in the log, never in the body', async () => {
+    const broken = await startTestServer();
+    const creds = await bootstrap(broken.base);
+    // Drop a table under the running server: the next query fails in a way no handler expects.
+    await broken.conn.db.schema.dropTable('orgs').execute();
+    const res = await digest(creds, 'GET', `${broken.base}/orgs`);
+    expectError(res, 500, 'UNEXPECTED_ERROR', [], 'Unexpected error.');
+    expect(res.text).not.toMatch(/orgs|sqlite|table/i);
+    await broken.close();
+  });
+});

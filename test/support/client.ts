@@ -45,7 +45,7 @@ function parse(text: string): unknown {
  */
 export function assertAlphabetical(value: unknown, path: string): void {
   if (Array.isArray(value)) {
-    value.forEach((v, i) => assertAlphabetical(v, `${path}[${i}]`));
+    for (const [i, v] of value.entries()) assertAlphabetical(v, `${path}[${i}]`);
   } else if (value && typeof value === 'object') {
     const keys = Object.keys(value);
     const sorted = [...keys].sort();

@@ -36,13 +36,11 @@ describe.each(DIALECTS)('organization API keys (%s)', (dialect) => {
     const descs = Array.from({ length: 250 }, (_, i) => `key ${String(i).padStart(3, '0')}`);
     for (let i = 0; i < descs.length; i += 10) {
       const batch = await Promise.all(
-        descs
-          .slice(i, i + 10)
-          .map((desc) =>
-            digest(admin, 'POST', `${s.base}/orgs/${orgId}/apiKeys`, {
-              body: { desc, roles: ['ORG_MEMBER'] },
-            }),
-          ),
+        descs.slice(i, i + 10).map((desc) =>
+          digest(admin, 'POST', `${s.base}/orgs/${orgId}/apiKeys`, {
+            body: { desc, roles: ['ORG_MEMBER'] },
+          }),
+        ),
       );
       for (const r of batch) {
         expect(r.status).toBe(200);

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import type { RoleAssignment, RoleName } from '../../schema/roles.js';
+import { type Action, allowed, canGrant, type Target } from './policy.js';
+import { makePrincipal, type Principal } from './principal.js';
+
+const ORG = 'o'.repeat(24);
+const OTHER_ORG = 'p'.repeat(24);
+const GROUP = 'g'.repeat(24);
+
+function who(...roles: string[]): Principal {
+  const assignments: RoleAssignment[] = roles.map((r) => {
+    const [name, scopeId] = r.split('@') as [RoleName, string | undefined];
+    const scope = name.startsWith('GLOBAL_') ? 'global' : name.startsWith('ORG_') ? 'org' : 'group';
+    return {
+      scope,
+      scopeId: scopeId ?? (scope === 'global' ? '' : scope === 'org' ? ORG : GROUP),
+      roleName: name,
+    };
+  });
+  return makePrincipal('apiKey', 'k'.repeat(24), 'abcdefgh', ORG, assignments);
+}
+
+const inOrg: Target = { orgId: ORG };
+const inGroup: Target = { orgId: ORG, groupId: GROUP };
+
+// action, target, principal roles, expected
+const TABLE: [Action, Target, string[], boolean][] = [
+  ['org.read', inOrg, ['GLOBAL_READ_ONLY'], true],
+  ['org.read', inOrg, ['ORG_READ_ONLY'], true],
+  ['org.read', inOrg, ['ORG_MEMBER'], true],
+  ['org.read', inOrg, [`ORG_OWNER@${OTHER_ORG}`], false],
+  ['org.read', inOrg, ['GROUP_OWNER'], false],
+  ['org.read', inOrg, [], false],
+  ['orgs.create', {}, ['GLOBAL_OWNER'], true],
+  ['orgs.create', {}, ['GLOBAL_USER_ADMIN'], true],
+  ['orgs.create', {}, ['GLOBAL_READ_ONLY'], false],
+  ['orgs.create', {}, ['ORG_OWNER'], false],
+  ['org.update', inOrg, ['ORG_OWNER'], false],
+  ['org.delete', inOrg, ['GLOBAL_OWNER'], true],
+  ['orgKeys.read', inOrg, ['ORG_READ_ONLY'], true],
+  ['orgKeys.read', inOrg, ['GLOBAL_MONITORING_ADMIN'], true],
+  ['orgKeys.write', inOrg, ['ORG_OWNER'], true],
+  ['orgKeys.write', inOrg, ['ORG_MEMBER'], false],
+  ['orgKeys.write', inOrg, ['ORG_READ_ONLY'], false],
+  ['orgKeys.write', inOrg, ['ORG_GROUP_CREATOR'], false],
+  ['orgKeys.write', inOrg, ['GLOBAL_USER_ADMIN'], true],
+  ['orgKeys.write', inOrg, ['GLOBAL_READ_ONLY'], false],
+  ['orgKeys.write', inOrg, [`ORG_OWNER@${OTHER_ORG}`], false],
+  ['accessList.read', { ...inOrg, keyId: 'k'.repeat(24) }, [], true],
+  ['accessList.write', { ...inOrg, keyId: 'x'.repeat(24) }, [], false],
+  ['accessList.write', { ...inOrg, keyId: 'x'.repeat(24) }, ['ORG_MEMBER'], true],
+  ['project.create', inOrg, ['ORG_GROUP_CREATOR'], true],
+  ['project.create', inOrg, ['ORG_OWNER'], true],
+  ['project.create', inOrg, ['ORG_MEMBER'], false],
+  ['project.create', inOrg, ['GLOBAL_OWNER'], true],
+  ['project.create', inOrg, ['GLOBAL_USER_ADMIN'], false],
+  ['project.read', inGroup, ['GROUP_READ_ONLY'], true],
+  ['project.read', inGroup, ['ORG_READ_ONLY'], true],
+  ['project.read', inGroup, ['ORG_OWNER'], true],
+  ['project.read', inGroup, ['ORG_MEMBER'], false],
+  ['project.read', inGroup, [`GROUP_OWNER@${'h'.repeat(24)}`], false],
+  ['projectKeys.write', inGroup, ['GROUP_OWNER'], true],
+  ['projectKeys.write', inGroup, ['GROUP_USER_ADMIN'], true],
+  ['projectKeys.write', inGroup, ['GROUP_READ_ONLY'], false],
+  ['projectKeys.write', inGroup, ['ORG_OWNER'], true],
+  ['projectKeys.write', inGroup, ['GLOBAL_USER_ADMIN'], true],
+  ['globalKeys.read', {}, ['GLOBAL_READ_ONLY'], true],
+  ['globalKeys.read', {}, ['ORG_OWNER'], false],
+  ['globalKeys.write', {}, ['GLOBAL_USER_ADMIN'], true],
+  ['globalKeys.write', {}, ['GLOBAL_READ_ONLY'], false],
+  ['globalAccessList.write', {}, ['GLOBAL_OWNER'], true],
+  ['globalAccessList.write', {}, ['GLOBAL_BACKUP_ADMIN'], false],
+  ['users.create', {}, ['GLOBAL_USER_ADMIN'], true],
+  ['users.create', {}, ['ORG_OWNER'], false],
+  ['orgEvents.read', inOrg, ['ORG_READ_ONLY'], true],
+  ['projectEvents.read', inGroup, ['GROUP_READ_ONLY'], true],
+  ['projectEvents.read', inGroup, ['ORG_MEMBER'], false],
+];
+
+describe('policy table', () => {
+  it.each(TABLE)('%s on %j by [%s] → %s', (action, target, roles, expected) => {
+    expect(allowed(action, who(...roles), target)).toBe(expected);
+  });
+});
+
+describe('grant rule', () => {
+  const orgRole = (name: RoleName, scopeId = ORG): RoleAssignment => ({
+    scope: 'org',
+    scopeId,
+    roleName: name,
+  });
+  const groupRole = (name: RoleName): RoleAssignment => ({ scope: 'group', scopeId: GROUP, roleName: name });
+  const globalRole = (name: RoleName): RoleAssignment => ({ scope: 'global', scopeId: '', roleName: name });
+  const groupOrgs = new Map([[GROUP, ORG]]);
+
+  it.each([
+    [['ORG_OWNER'], [orgRole('ORG_OWNER')], true],
+    [['ORG_OWNER'], [groupRole('GROUP_OWNER')], true],
+    [['ORG_OWNER'], [orgRole('ORG_MEMBER', OTHER_ORG)], false],
+    [['ORG_OWNER'], [globalRole('GLOBAL_READ_ONLY')], false],
+    [['GROUP_OWNER'], [groupRole('GROUP_READ_ONLY')], true],
+    [['GROUP_USER_ADMIN'], [groupRole('GROUP_OWNER')], true],
+    [['GROUP_OWNER'], [orgRole('ORG_MEMBER')], false],
+    [['GROUP_READ_ONLY'], [groupRole('GROUP_READ_ONLY')], false],
+    [['GLOBAL_USER_ADMIN'], [globalRole('GLOBAL_READ_ONLY'), orgRole('ORG_OWNER')], true],
+    [['GLOBAL_USER_ADMIN'], [globalRole('GLOBAL_OWNER')], false],
+    [['GLOBAL_OWNER'], [globalRole('GLOBAL_OWNER')], true],
+    [['GLOBAL_READ_ONLY'], [orgRole('ORG_READ_ONLY')], false],
+  ] as const)('[%s] granting %j → %s', (held, roles, expected) => {
+    expect(canGrant(who(...held), roles, groupOrgs)).toBe(expected);
+  });
+});

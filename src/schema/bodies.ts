@@ -40,3 +40,73 @@ export const FirstUserBody = Type.Object({
   emailAddress: Type.Optional(Type.String({ minLength: 1, maxLength: 250 })),
 });
 export type FirstUserBody = Static<typeof FirstUserBody>;
+
+/** One element of a key access-list POST: `ipAddress` or `cidrBlock` (both at once is refused by the service). */
+export const AccessListAddItem = Type.Object(
+  { ipAddress: Type.Optional(Type.String()), cidrBlock: Type.Optional(Type.String()) },
+  { 'x-atLeastOne': ['ipAddress', 'cidrBlock'] },
+);
+
+/** A key access-list POST: always a JSON array, even for one entry. */
+export const AccessListAddBody = Type.Array(AccessListAddItem);
+export type AccessListAddBody = Static<typeof AccessListAddBody>;
+
+/** `description` of a global access-list entry: 1 to 250 characters. */
+const GlobalAccessDescription = Type.String({ minLength: 1, maxLength: 250 });
+
+/** A global access-list POST: one object, both fields required. */
+export const GlobalAccessListCreateBody = Type.Object({
+  cidrBlock: Type.String(),
+  description: GlobalAccessDescription,
+});
+export type GlobalAccessListCreateBody = Static<typeof GlobalAccessListCreateBody>;
+
+/** A global access-list PATCH: at least one of the two fields. */
+export const GlobalAccessListUpdateBody = Type.Object(
+  { cidrBlock: Type.Optional(Type.String()), description: Type.Optional(GlobalAccessDescription) },
+  { 'x-atLeastOne': ['cidrBlock', 'description'] },
+);
+export type GlobalAccessListUpdateBody = Static<typeof GlobalAccessListUpdateBody>;
+
+/** `POST /groups`: a project's name (unique in the deployment) and its org. */
+export const ProjectCreateBody = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 250 }),
+  orgId: Type.String(),
+});
+export type ProjectCreateBody = Static<typeof ProjectCreateBody>;
+
+/** A user's role in a request: `{roleName}` (global), `{orgId, roleName}` or `{groupId, roleName}`. */
+export const UserRoleInput = Type.Object({
+  roleName: RoleNameSchema,
+  orgId: Type.Optional(Type.String()),
+  groupId: Type.Optional(Type.String()),
+});
+
+const UserText = Type.String({ minLength: 1, maxLength: 250 });
+const UserFields = {
+  username: UserText,
+  password: Type.String({ minLength: 1, maxLength: 1024 }),
+  firstName: UserText,
+  lastName: UserText,
+  emailAddress: Type.Optional(UserText),
+  mobileNumber: Type.Optional(Type.String({ maxLength: 64 })),
+  country: Type.Optional(Type.String({ maxLength: 64 })),
+  roles: Type.Optional(Type.Array(UserRoleInput)),
+};
+
+/** `POST /users`: the profile, a password (stored hashed, never returned) and optional roles. */
+export const UserCreateBody = Type.Object(UserFields);
+export type UserCreateBody = Static<typeof UserCreateBody>;
+
+/** `PATCH /users/{USER-ID}`: any of the create fields, at least one; `roles` replaces all roles. */
+export const UserUpdateBody = Type.Object(
+  {
+    ...UserFields,
+    username: Type.Optional(UserFields.username),
+    password: Type.Optional(UserFields.password),
+    firstName: Type.Optional(UserFields.firstName),
+    lastName: Type.Optional(UserFields.lastName),
+  },
+  { 'x-atLeastOne': Object.keys(UserFields) },
+);
+export type UserUpdateBody = Static<typeof UserUpdateBody>;

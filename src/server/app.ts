@@ -6,16 +6,30 @@ import { Authenticator } from './auth/authenticator.js';
 import { type DigestAlgorithm, NonceSigner } from './auth/digest.js';
 import { MemoryReplayGuard, type ReplayGuard } from './auth/replay.js';
 import { UsageRecorder } from './auth/usage.js';
+import { AccessListService } from './domain/accessLists.js';
 import { ApiKeyService } from './domain/apiKeys.js';
 import type { ServiceDeps } from './domain/context.js';
+import { EventService } from './domain/events.js';
+import { GlobalAccessListService } from './domain/globalAccessList.js';
+import { GlobalKeyService } from './domain/globalKeys.js';
 import { OrgService } from './domain/orgs.js';
+import { ProjectKeyService } from './domain/projectKeys.js';
+import { ProjectService } from './domain/projects.js';
+import { UserService } from './domain/users.js';
 import { errorHandler, notFoundHandler, RouteTable } from './http/errors.js';
 import { render, sendJson } from './http/output.js';
 import { requestPipeline } from './http/pipeline.js';
 import type { RouteSpec } from './http/route.js';
+import { accessListRoutes } from './http/routes/accessLists.js';
 import { apiKeyRoutes } from './http/routes/apiKeys.js';
+import { eventRoutes } from './http/routes/events.js';
+import { globalAccessListRoutes } from './http/routes/globalAccessList.js';
+import { globalKeyRoutes } from './http/routes/globalKeys.js';
 import { orgRoutes } from './http/routes/orgs.js';
+import { projectKeyRoutes } from './http/routes/projectKeys.js';
+import { projectRoutes } from './http/routes/projects.js';
 import { serviceRoutes } from './http/routes/service.js';
+import { userRoutes } from './http/routes/users.js';
 import { API_BASE } from './http/wire.js';
 import type { Db } from './storage/database.js';
 import { globalAccessList } from './storage/repositories/globalAccessList.js';
@@ -46,6 +60,13 @@ export function allRoutes(deps: ServiceDeps, version: { gitHash: string }): Rout
     ...serviceRoutes(deps, version),
     ...orgRoutes(new OrgService(deps)),
     ...apiKeyRoutes(new ApiKeyService(deps)),
+    ...projectRoutes(new ProjectService(deps)),
+    ...projectKeyRoutes(new ProjectKeyService(deps)),
+    ...userRoutes(new UserService(deps)),
+    ...eventRoutes(new EventService(deps)),
+    ...accessListRoutes(new AccessListService(deps)),
+    ...globalKeyRoutes(new GlobalKeyService(deps)),
+    ...globalAccessListRoutes(new GlobalAccessListService(deps)),
   ];
 }
 

@@ -21,7 +21,7 @@ export interface CreatedKey {
 export function assertCanGrant(
   actor: Actor,
   roles: readonly RoleAssignment[],
-  groupOrgs = new Map<string, string>(),
+  groupOrgs: ReadonlyMap<string, string> = new Map(),
 ) {
   if (!actor.principal || !canGrant(actor.principal, roles, groupOrgs))
     throw new ApiError('USER_UNAUTHORIZED');
@@ -45,14 +45,18 @@ export class ApiKeyService {
     return this.#requireKey(this.deps.db, orgId, keyId);
   }
 
-  /** Creates a key in the org with `roles` (org role names, or already-bound roles). */
+  /**
+   * Creates a key in the org holding `roles` (org roles, or project roles of the org's projects;
+   * `groupOrgs` maps each such project to the org, for the grant rule).
+   */
   async create(
     actor: Actor,
     orgId: string,
     desc: string,
     roles: readonly RoleAssignment[],
+    groupOrgs: ReadonlyMap<string, string> = new Map(),
   ): Promise<CreatedKey> {
-    assertCanGrant(actor, roles);
+    assertCanGrant(actor, roles, groupOrgs);
     const now = this.deps.clock();
     const material = generateKeyPair();
     const record: ApiKeyRecord = {
@@ -92,6 +96,8 @@ export class ApiKeyService {
     const roles = roleNames && bindRoles(roleNames, 'org', orgId);
     if (roles) assertCanGrant(actor, roles);
     return this.deps.db.transaction().execute(async (trx) => {
+      // Lock first, then read: a concurrent delete or update of this key has finished by now (see lock()).
+      await apiKeys.lock(trx, keyId);
       await this.#requireOrg(trx, orgId);
       const key = await this.#requireKey(trx, orgId, keyId);
       const subject = { orgId, apiKeyId: keyId, targetPublicKey: key.publicKey };
@@ -110,6 +116,7 @@ export class ApiKeyService {
   /** Deletes the key: it loses every role and access-list entry and is refused at once. */
   async delete(actor: Actor, orgId: string, keyId: string): Promise<void> {
     await this.deps.db.transaction().execute(async (trx) => {
+      await apiKeys.lock(trx, keyId);
       await this.#requireOrg(trx, orgId);
       const key = await this.#requireKey(trx, orgId, keyId);
       await apiKeys.delete(trx, keyId);

@@ -4,8 +4,12 @@
  */
 import { redactPrivateKey } from '../../schema/ids.js';
 import type { RoleAssignment } from '../../schema/roles.js';
+import type { AccessListEntryRecord } from '../storage/repositories/accessLists.js';
 import type { ApiKeyRecord } from '../storage/repositories/apiKeys.js';
+import type { EventRow } from '../storage/repositories/events.js';
+import type { GlobalAccessEntryRecord } from '../storage/repositories/globalAccessList.js';
 import type { OrgRecord } from '../storage/repositories/orgs.js';
+import type { ProjectRecord } from '../storage/repositories/projects.js';
 import type { UserRecord } from '../storage/repositories/users.js';
 import type { Link } from './pagination.js';
 
@@ -53,5 +57,89 @@ export function userToWire(origin: string, u: UserRecord) {
     ...(u.mobileNumber !== null ? { mobileNumber: u.mobileNumber } : {}),
     roles: u.roles.map(roleToWire),
     username: u.username,
+  };
+}
+
+/** The path segment naming an access-list entry: the bare IP for a single address, else the block with `%2F`. */
+export function accessListEntryPath(cidrBlock: string): string {
+  const [ip, bits] = cidrBlock.split('/');
+  const single = ip!.includes(':') ? bits === '128' : bits === '32';
+  return single ? ip! : `${ip}%2F${bits}`;
+}
+
+/**
+ * A key's access-list entry. `listUrl` is the absolute URL of the list as it was called (`accessList` or the
+ * legacy `whitelist`); `keyHref`, given on a single GET, adds the parent key link.
+ */
+export function accessListEntryToWire(listUrl: string, e: AccessListEntryRecord, keyHref?: string) {
+  const links: Link[] = [{ href: `${listUrl}/${accessListEntryPath(e.cidrBlock)}`, rel: 'self' }];
+  if (keyHref) links.push({ href: keyHref, rel: 'http://mms.mongodb.com/apiKeys' });
+  return {
+    cidrBlock: e.cidrBlock,
+    count: e.count,
+    created: e.created,
+    ipAddress: e.ipAddress,
+    ...(e.lastUsed !== null ? { lastUsed: e.lastUsed } : {}),
+    ...(e.lastUsedAddress !== null ? { lastUsedAddress: e.lastUsedAddress } : {}),
+    links,
+  };
+}
+
+/** A global access-list entry; `listUrl` is the list as called (`accessList` or the legacy `whitelist`). */
+export function globalAccessEntryToWire(listUrl: string, e: GlobalAccessEntryRecord) {
+  return {
+    cidrBlock: e.cidrBlock,
+    created: e.created,
+    description: e.description,
+    expires: null,
+    id: e.id,
+    lastUsed: e.lastUsed,
+    links: selfLink(`${listUrl}/${e.id}`),
+    type: 'GLOBAL_ROLE',
+    updated: e.updated,
+  };
+}
+
+/**
+ * A project with Ops Manager's monitoring fields at their empty values (pakman manages no hosts or
+ * agents); `agentApiKey`, `lastActiveAgent` and `ldapGroupMappings` are left out.
+ */
+export function projectToWire(origin: string, p: ProjectRecord) {
+  return {
+    activeAgentCount: 0,
+    hostCounts: { arbiter: 0, config: 0, master: 0, mongos: 0, primary: 0, secondary: 0, slave: 0 },
+    id: p.id,
+    links: selfLink(`${origin}${API_BASE}/groups/${p.id}`),
+    name: p.name,
+    orgId: p.orgId,
+    publicApiEnabled: true,
+    replicaSetCount: 0,
+    shardCount: 0,
+    tags: [],
+  };
+}
+
+/**
+ * An audit event; fields that do not apply are left out. `publicKey`/`username`/`userId` name the actor,
+ * `apiKeyId`/`targetPublicKey`/`targetUsername` what was acted on. `href` is its self link.
+ */
+export function eventToWire(href: string, e: EventRow) {
+  const opt = <K extends string>(k: K, v: string | null) => (v ? ({ [k]: v } as Record<K, string>) : {});
+  return {
+    ...opt('apiKeyId', e.api_key_id),
+    created: e.created,
+    eventTypeName: e.event_type,
+    ...opt('groupId', e.group_id),
+    id: e.id,
+    isGlobalAdmin: e.is_global_admin === 1,
+    links: selfLink(href),
+    ...opt('orgId', e.org_id),
+    ...opt('publicKey', e.actor_public_key),
+    ...opt('remoteAddress', e.remote_address),
+    ...opt('targetPublicKey', e.target_public_key),
+    ...opt('targetUsername', e.target_username),
+    ...opt('userId', e.actor_user_id),
+    ...opt('username', e.actor_username),
+    ...opt('whitelistEntry', e.whitelist_entry),
   };
 }

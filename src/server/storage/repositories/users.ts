@@ -1,7 +1,9 @@
 /** Users, their roles and their personal API keys (stored as HA1 only). */
+
+import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
 import type { RoleAssignment } from '../../../schema/roles.js';
 import type { StoredSecret } from '../../auth/credentials.js';
-import type { Db } from '../database.js';
+import type { Database, Db } from '../database.js';
 import { roleColumns, sortRoles, toRole } from './roles.js';
 
 /** A user without its password hash. */
@@ -130,7 +132,96 @@ export const users = {
     const res = await db.deleteFrom('user_api_keys').where('user_id', '=', userId).executeTakeFirst();
     return Number(res.numDeletedRows);
   },
+
+  /** A page of the users holding any role in the org or in one of its projects, by id ascending. */
+  async listByOrg(db: Db, orgId: string, offset: number, limit: number): Promise<UserPage> {
+    return page(
+      db,
+      (eb) =>
+        eb.or([
+          eb('scope_id', '=', orgId),
+          eb('scope_id', 'in', eb.selectFrom('projects').select('id').where('org_id', '=', orgId)),
+        ]),
+      offset,
+      limit,
+    );
+  },
+
+  /** A page of the users holding any role in the project, by id ascending. */
+  async listByGroup(db: Db, groupId: string, offset: number, limit: number): Promise<UserPage> {
+    return page(db, (eb) => eb('scope_id', '=', groupId), offset, limit);
+  },
+
+  /** Changes the given profile fields (a new password arrives already hashed). */
+  async update(db: Db, id: string, fields: UserChanges): Promise<void> {
+    const set = {
+      ...(fields.username !== undefined ? { username: fields.username } : {}),
+      ...(fields.passwordHash !== undefined ? { password_hash: fields.passwordHash } : {}),
+      ...(fields.firstName !== undefined ? { first_name: fields.firstName } : {}),
+      ...(fields.lastName !== undefined ? { last_name: fields.lastName } : {}),
+      ...(fields.emailAddress !== undefined ? { email_address: fields.emailAddress } : {}),
+      ...(fields.mobileNumber !== undefined ? { mobile_number: fields.mobileNumber } : {}),
+      ...(fields.country !== undefined ? { country: fields.country } : {}),
+    };
+    if (Object.keys(set).length) await db.updateTable('users').set(set).where('id', '=', id).execute();
+  },
+
+  /** Replaces all of the user's roles. */
+  async replaceRoles(db: Db, id: string, roles: readonly RoleAssignment[]): Promise<void> {
+    await db.deleteFrom('user_roles').where('user_id', '=', id).execute();
+    if (roles.length) {
+      await db
+        .insertInto('user_roles')
+        .values(roles.map((r) => ({ user_id: id, ...roleColumns(r) })))
+        .execute();
+    }
+  },
+
+  /** Adds roles to the ones the user holds. */
+  async addRoles(db: Db, id: string, roles: readonly RoleAssignment[]): Promise<void> {
+    if (roles.length) {
+      await db
+        .insertInto('user_roles')
+        .values(roles.map((r) => ({ user_id: id, ...roleColumns(r) })))
+        .execute();
+    }
+  },
+
+  /** Deletes the user with its roles and personal API keys. */
+  async delete(db: Db, id: string): Promise<void> {
+    await db.deleteFrom('user_roles').where('user_id', '=', id).execute();
+    await db.deleteFrom('user_api_keys').where('user_id', '=', id).execute();
+    await db.deleteFrom('users').where('id', '=', id).execute();
+  },
 };
+
+/** Profile fields a PATCH may change. */
+export interface UserChanges {
+  username?: string | undefined;
+  passwordHash?: string | undefined;
+  firstName?: string | undefined;
+  lastName?: string | undefined;
+  emailAddress?: string | undefined;
+  mobileNumber?: string | undefined;
+  country?: string | undefined;
+}
+
+/** A page of users and the size of the whole set. */
+export interface UserPage {
+  items: UserRecord[];
+  totalCount: number;
+}
+
+type RoleFilter = (eb: ExpressionBuilder<Database, 'user_roles'>) => Expression<SqlBool>;
+
+/** Users holding a role that matches `which`, paged by id. */
+async function page(db: Db, which: RoleFilter, offset: number, limit: number): Promise<UserPage> {
+  const members = db.selectFrom('user_roles').select('user_id').where(which);
+  const q = db.selectFrom('users').where('id', 'in', members);
+  const rows = await q.select(USER_COLUMNS).orderBy('id').limit(limit).offset(offset).execute();
+  const count = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return { items: await withRoles(db, rows), totalCount: Number(count.n) };
+}
 
 /** Attaches roles to user rows. */
 export async function withRoles(db: Db, rows: UserRow[]): Promise<UserRecord[]> {

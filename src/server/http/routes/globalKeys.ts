@@ -1,0 +1,73 @@
+/** Global API keys: `/admin/apiKeys[/{API-KEY-ID}]` and the role catalog `/admin/apiKeys/roles`. */
+import { ApiKeyCreateBody, ApiKeyUpdateBody } from '../../../schema/bodies.js';
+import { GLOBAL_ROLES } from '../../../schema/roles.js';
+import type { GlobalKeyService } from '../../domain/globalKeys.js';
+import { listBody, parsePageRequest } from '../pagination.js';
+import { noContent, ok, params, query, type RouteSpec } from '../route.js';
+import { validateBody } from '../validate.js';
+import { apiKeyToWire } from '../wire.js';
+import { actorOf } from './actor.js';
+
+/** Routes of the global keys resource. */
+export function globalKeyRoutes(keys: GlobalKeyService): RouteSpec[] {
+  return [
+    {
+      method: 'GET',
+      url: '/admin/apiKeys',
+      action: 'globalKeys.read',
+      handler: async (req) => {
+        const page = parsePageRequest(query(req));
+        const result = await keys.list((page.pageNum - 1) * page.itemsPerPage, page.itemsPerPage);
+        const items = result.items.map((k) => apiKeyToWire(req.ctx.origin, k));
+        return ok(
+          listBody(req.ctx.origin + req.ctx.path, req.ctx.rawQuery, page, {
+            items,
+            totalCount: result.totalCount,
+          }),
+        );
+      },
+    },
+    {
+      method: 'POST',
+      url: '/admin/apiKeys',
+      action: 'globalKeys.write',
+      handler: async (req) => {
+        const body = validateBody(ApiKeyCreateBody, req.body);
+        const created = await keys.create(actorOf(req), body.desc, body.roles);
+        return ok(apiKeyToWire(req.ctx.origin, created.key, created.privateKey));
+      },
+    },
+    {
+      // A static segment: the router prefers it over `:apiKeyId`, so "roles" is never parsed as an id.
+      method: 'GET',
+      url: '/admin/apiKeys/roles',
+      action: 'globalKeys.read',
+      handler: async () => ok([...GLOBAL_ROLES]),
+    },
+    {
+      method: 'GET',
+      url: '/admin/apiKeys/:apiKeyId',
+      action: 'globalKeys.read',
+      handler: async (req) => ok(apiKeyToWire(req.ctx.origin, await keys.get(params(req).apiKeyId!))),
+    },
+    {
+      method: 'PATCH',
+      url: '/admin/apiKeys/:apiKeyId',
+      action: 'globalKeys.write',
+      handler: async (req) => {
+        const body = validateBody(ApiKeyUpdateBody, req.body);
+        const key = await keys.update(actorOf(req), params(req).apiKeyId!, body.desc, body.roles);
+        return ok(apiKeyToWire(req.ctx.origin, key));
+      },
+    },
+    {
+      method: 'DELETE',
+      url: '/admin/apiKeys/:apiKeyId',
+      action: 'globalKeys.write',
+      handler: async (req) => {
+        await keys.delete(actorOf(req), params(req).apiKeyId!);
+        return noContent();
+      },
+    },
+  ];
+}

@@ -1,0 +1,58 @@
+/** Org API keys on a project: `/groups/{PROJECT-ID}/apiKeys[/{API-KEY-ID}]`. */
+import { ApiKeyCreateBody, ProjectKeyAssignBody } from '../../../schema/bodies.js';
+import type { ProjectKeyService } from '../../domain/projectKeys.js';
+import type { ApiKeyRecord } from '../../storage/repositories/apiKeys.js';
+import { noContent, ok, params, type RouteSpec } from '../route.js';
+import { validateBody } from '../validate.js';
+import { apiKeyToWire } from '../wire.js';
+import { actorOf } from './actor.js';
+import { paged } from './paged.js';
+
+/** Project key routes; every key shows all of its roles and links to its org. */
+export function projectKeyRoutes(keys: ProjectKeyService): RouteSpec[] {
+  return [
+    {
+      method: 'GET',
+      url: '/groups/:groupId/apiKeys',
+      action: 'projectKeys.read',
+      handler: (req) =>
+        paged(
+          req,
+          (offset, limit) => keys.list(params(req).groupId!, offset, limit),
+          (k: ApiKeyRecord) => apiKeyToWire(req.ctx.origin, k),
+        ),
+    },
+    {
+      method: 'POST',
+      url: '/groups/:groupId/apiKeys',
+      action: 'projectKeys.write',
+      handler: async (req) => {
+        const body = validateBody(ApiKeyCreateBody, req.body);
+        const made = await keys.create(actorOf(req), params(req).groupId!, body.desc, body.roles);
+        return ok(apiKeyToWire(req.ctx.origin, made.key, made.privateKey));
+      },
+    },
+    {
+      method: 'PATCH',
+      url: '/groups/:groupId/apiKeys/:apiKeyId',
+      action: 'projectKeys.write',
+      handler: async (req) => {
+        const { groupId, apiKeyId } = params(req);
+        const body = validateBody(ProjectKeyAssignBody, req.body);
+        return ok(
+          apiKeyToWire(req.ctx.origin, await keys.assign(actorOf(req), groupId!, apiKeyId!, body.roles)),
+        );
+      },
+    },
+    {
+      method: 'DELETE',
+      url: '/groups/:groupId/apiKeys/:apiKeyId',
+      action: 'projectKeys.write',
+      handler: async (req) => {
+        const { groupId, apiKeyId } = params(req);
+        await keys.unassign(actorOf(req), groupId!, apiKeyId!);
+        return noContent();
+      },
+    },
+  ];
+}

@@ -1,5 +1,5 @@
 /**
- * Audit events (`/orgs/{ORG-ID}/events`, `/groups/{PROJECT-ID}/events`): every change once, newest first,
+ * Audit events (`/orgs/{ORG-ID}/events`, `/groups/{PROJECT-ID}/events`): every change once, in id order,
  * who did it and from where, never a secret; filters by type and date; on every database. The server runs
  * on a clock the test moves, so dates are exact.
  */
@@ -70,18 +70,18 @@ describe.each(DIALECTS)('audit events (%s)', (dialect) => {
   });
   afterAll(async () => s?.close());
 
-  it('lists every change of the org once, newest first, with actor, target and address', async () => {
+  it('lists every change of the org once, oldest first (id order, api.md §2), with actor, target and address', async () => {
     const l = await list(owner, `/orgs/${orgId}/events`);
     expect(types(l)).toEqual([
-      'API_KEY_ADDED_TO_GROUP',
-      'API_KEY_DESCRIPTION_CHANGED',
+      'ORG_CREATED',
       'API_KEY_CREATED',
       'GROUP_CREATED',
       'API_KEY_CREATED',
-      'ORG_CREATED',
+      'API_KEY_DESCRIPTION_CHANGED',
+      'API_KEY_ADDED_TO_GROUP',
     ]);
     expect(l.totalCount).toBe(6);
-    const [added, renamed, , groupCreated, ownerCreated] = l.results;
+    const [, ownerCreated, groupCreated, , renamed, added] = l.results;
     expect(added).toEqual({
       apiKeyId: key.id,
       created: '2024-03-01T08:30:00Z',
@@ -119,13 +119,13 @@ describe.each(DIALECTS)('audit events (%s)', (dialect) => {
   });
 
   it('reads one event under the org, and the project events under the project', async () => {
-    const [latest] = (await list(admin, `/orgs/${orgId}/events`)).results;
+    const latest = (await list(admin, `/orgs/${orgId}/events`)).results.at(-1);
     const one = await call(key, 'GET', `/orgs/${orgId}/events/${latest!.id}`);
     expect(one.status).toBe(200);
     expect(one.json).toEqual(latest);
 
     const p = await list(key, `/groups/${pid}/events`);
-    expect(types(p)).toEqual(['API_KEY_ADDED_TO_GROUP', 'GROUP_CREATED']);
+    expect(types(p)).toEqual(['GROUP_CREATED', 'API_KEY_ADDED_TO_GROUP']);
     const first = p.results[0]!;
     expect(first.links).toEqual([{ href: `${s.base}/groups/${pid}/events/${first.id}`, rel: 'self' }]);
     expect((await call(key, 'GET', `/groups/${pid}/events/${first.id}`)).json).toEqual(first);
@@ -148,21 +148,21 @@ describe.each(DIALECTS)('audit events (%s)', (dialect) => {
       'API_KEY_CREATED',
     ]);
     expect(types(await list(admin, `${base}?eventType=GROUP_CREATED&eventType=ORG_CREATED`))).toEqual([
-      'GROUP_CREATED',
       'ORG_CREATED',
+      'GROUP_CREATED',
     ]);
     expect(types(await list(admin, `${base}?eventType=HOST_DOWN`))).toEqual([]);
     expect(types(await list(admin, `${base}?minDate=2024-02-01T00:00:00Z`))).toHaveLength(4);
     expect(types(await list(admin, `${base}?minDate=2024-02-01T00:00:01Z`))).toHaveLength(2);
     expect(types(await list(admin, `${base}?maxDate=2024-02-01T00:00:00Z`))).toEqual([
+      'ORG_CREATED',
       'API_KEY_CREATED',
       'GROUP_CREATED',
       'API_KEY_CREATED',
-      'ORG_CREATED',
     ]);
     expect(types(await list(admin, `${base}?minDate=2024-01-15&maxDate=2024-02-15`))).toEqual([
-      'API_KEY_CREATED',
       'GROUP_CREATED',
+      'API_KEY_CREATED',
     ]);
     // 2024-03-01T09:30+01:00 is 08:30Z: the last three changes are on that second.
     expect(

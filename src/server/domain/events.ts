@@ -1,4 +1,4 @@
-/** Reading the audit log of an org or a project, newest first. */
+/** Reading the audit log of an org or a project, in creation order. */
 import { ApiError } from '../../schema/errors.js';
 import { type EventFilter, type EventRow, events } from '../storage/repositories/events.js';
 import { orgs } from '../storage/repositories/orgs.js';

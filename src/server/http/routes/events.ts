@@ -30,7 +30,7 @@ function href(req: FastifyRequest, parent: string, e: EventRow): string {
   return `${req.ctx.origin}${API_BASE}/${parent}/events/${e.id}`;
 }
 
-/** Event routes: newest first, each event linked under the path it was read from. */
+/** Event routes: in id order (oldest first), each event linked under the path it was read from. */
 export function eventRoutes(events: EventService): RouteSpec[] {
   return [
     {

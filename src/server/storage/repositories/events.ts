@@ -48,7 +48,7 @@ export const events = {
     await db.insertInto('events').values(event).execute();
   },
 
-  /** A page of events, newest first (ids are time-ordered), with the size of the whole filtered set. */
+  /** A page of events in id order (creation order), with the size of the whole filtered set. */
   async list(
     db: Db,
     filter: EventFilter,
@@ -56,7 +56,7 @@ export const events = {
     limit: number,
   ): Promise<{ items: EventRow[]; totalCount: number }> {
     const q = filtered(db, filter);
-    const items = await q.select(COLUMNS).orderBy('id', 'desc').limit(limit).offset(offset).execute();
+    const items = await q.select(COLUMNS).orderBy('id').limit(limit).offset(offset).execute();
     const count = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     return {
       items: items.map((r) => ({ ...r, is_global_admin: Number(r.is_global_admin) })),

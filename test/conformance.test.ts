@@ -71,7 +71,7 @@ describe('curl --digest drives the seed flows', () => {
     expect(JSON.stringify(body.user)).not.toContain('S3cret');
   });
 
-  it('creates an org and keys, and lists them with pretty=true', async () => {
+  it('creates an org and 250 keys, and pages through them with pretty=true', async () => {
     const org = await curl([
       '--digest',
       '-u',
@@ -86,8 +86,8 @@ describe('curl --digest drives the seed flows', () => {
     ]);
     expect(org.status).toBe(200);
     orgId = JSON.parse(org.body).id;
-    for (let i = 0; i < 3; i++) {
-      const key = await curl([
+    const create = (i: number) =>
+      curl([
         '--digest',
         '-u',
         `${pub}:${priv}`,
@@ -97,24 +97,42 @@ describe('curl --digest drives the seed flows', () => {
         'POST',
         `${s.base}/orgs/${orgId}/apiKeys`,
         '--data',
-        `{"desc":"Test Docs Service User ${i}","roles":["ORG_MEMBER"]}`,
+        `{"desc":"Test Docs Service User ${String(i).padStart(3, '0')}","roles":["ORG_MEMBER"]}`,
       ]);
-      expect(key.status).toBe(200);
+    const privateKeys: string[] = [];
+    for (let i = 0; i < 250; i += 10) {
+      const batch = await Promise.all(Array.from({ length: 10 }, (_, j) => create(i + j)));
+      for (const key of batch) {
+        expect(key.status).toBe(200);
+        privateKeys.push(JSON.parse(key.body).privateKey);
+      }
     }
-    const list = await curl([
-      '--digest',
-      '-u',
-      `${pub}:${priv}`,
-      `${s.base}/orgs/${orgId}/apiKeys?pretty=true&itemsPerPage=2`,
-    ]);
-    expect(list.status).toBe(200);
-    expect(list.body).toMatch(
-      new RegExp(
-        `^\\{\\n  "links" : \\[ \\{\\n    "href" : "${s.base.replace(/\./g, '\\.')}/orgs/${orgId}/apiKeys\\?pretty=true&pageNum=1&itemsPerPage=2",\\n    "rel" : "self"\\n  \\}, \\{\\n    "href" : "[^"]+itemsPerPage=2&pageNum=2",\\n    "rel" : "next"\\n  \\} \\],\\n  "results" : \\[ \\{\\n    "desc" : "Test Docs Service User 0",`,
+    const url = `${s.base}/orgs/${orgId}/apiKeys`;
+    const first = await curl(['--digest', '-u', `${pub}:${priv}`, `${url}?pretty=true`]);
+    expect(first.status).toBe(200);
+    expect(
+      first.body.startsWith(
+        `{\n  "links" : [ {\n    "href" : "${url}?pretty=true&pageNum=1&itemsPerPage=100",\n    "rel" : "self"\n  }, {\n    "href" : "${url}?pretty=true&itemsPerPage=100&pageNum=2",\n    "rel" : "next"\n  } ],\n  "results" : [ {\n    "desc" : "Test Docs Service User `,
       ),
-    );
-    expect(list.body).toMatch(/"privateKey" : "\*{8}-\*{4}-\*{4}-[0-9a-f]{12}"/);
-    expect(list.body.endsWith('  "totalCount" : 3\n}')).toBe(true);
+    ).toBe(true);
+    expect(first.body.endsWith('  } ],\n  "totalCount" : 250\n}')).toBe(true);
+    let seen = 0;
+    let next: string | undefined = `${url}?pretty=true`;
+    while (next) {
+      const page = await curl(['--digest', '-u', `${pub}:${priv}`, next]);
+      const body = JSON.parse(page.body) as {
+        links: { href: string; rel: string }[];
+        results: { privateKey: string }[];
+        totalCount: number;
+      };
+      expect(body.totalCount).toBe(250);
+      seen += body.results.length;
+      for (const k of body.results) expect(k.privateKey).toMatch(/^\*{8}-\*{4}-\*{4}-[0-9a-f]{12}$/);
+      next = body.links.find((l) => l.rel === 'next')?.href;
+    }
+    expect(seen).toBe(250);
+    const all = await curl(['--digest', '-u', `${pub}:${priv}`, `${url}?itemsPerPage=500`]);
+    for (const secret of privateKeys) expect(all.body).not.toContain(secret);
   });
 
   it('curl with a wrong key gets the exact 401 body', async () => {
@@ -151,7 +169,7 @@ describe('curl --digest drives the seed flows', () => {
     ]);
     const [status, json] = stdout.trim().split('\n');
     expect(status).toBe('200');
-    expect(JSON.parse(json!).totalCount).toBe(3);
+    expect(JSON.parse(json!).totalCount).toBe(250);
   });
 
   it('digest-fetch (Node) creates and deletes a key', async () => {

@@ -1,8 +1,6 @@
 /** `pakman serve` and `pakman migrate`: run the server, or only apply migrations. */
 import { type Command, Option } from 'commander';
 import { type Config, ConfigError, loadConfig } from '../../server/config.js';
-import { runServer } from '../../server/main.js';
-import { connect } from '../../server/storage/connect.js';
 import { configFrom, die, EXIT } from '../shared.js';
 
 function load(raw: Parameters<typeof configFrom>[0]): Config {
@@ -46,6 +44,8 @@ export function registerServerCommands(program: Command): void {
         logLevel: opts.logLevel,
       });
       try {
+        // Loaded here, not at the top: client commands should not pay for the server's modules.
+        const { runServer } = await import('../../server/main.js');
         await runServer(config);
       } catch (e) {
         die(`cannot start: ${(e as Error).message}`);
@@ -58,6 +58,7 @@ export function registerServerCommands(program: Command): void {
     .option('--database-url <url>', 'database (PAKMAN_DATABASE_URL)')
     .action(async (opts: { databaseUrl?: string }) => {
       const config = load({ databaseUrl: opts.databaseUrl });
+      const { connect } = await import('../../server/storage/connect.js');
       const conn = await connect(config.databaseUrl).catch((e: Error) => die(e.message));
       await conn.close();
       process.stdout.write(`migrated ${config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@')}\n`);

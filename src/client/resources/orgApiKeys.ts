@@ -1,0 +1,48 @@
+/** `/orgs/{ORG-ID}/apiKeys`: organization programmatic API keys. */
+import type { ApiKeyCreateBody, ApiKeyUpdateBody } from '../../schema/bodies.js';
+import type { ApiKey, List } from '../../schema/responses.js';
+import { type Core, type PageOptions, seg } from '../core.js';
+
+/** Organization API keys. */
+export class OrgApiKeysApi {
+  constructor(private readonly core: Core) {}
+
+  #path(orgId: string, keyId?: string): string {
+    return `/orgs/${seg(orgId)}/apiKeys${keyId === undefined ? '' : `/${seg(keyId)}`}`;
+  }
+
+  /** `GET /orgs/{ORG-ID}/apiKeys`: one page, private keys redacted. */
+  list(orgId: string, opts: PageOptions = {}): Promise<List<ApiKey>> {
+    return this.core.list(this.#path(orgId), { ...opts });
+  }
+
+  /** Every key of the org, following `next` links. */
+  iterate(orgId: string, opts: { itemsPerPage?: number } = {}): AsyncGenerator<ApiKey, void, undefined> {
+    return this.core.iterate(this.#path(orgId), { ...opts });
+  }
+
+  /** Every page of the org's keys (for progress reporting). */
+  pages(orgId: string, opts: { itemsPerPage?: number } = {}): AsyncGenerator<List<ApiKey>, void, undefined> {
+    return this.core.pages(this.#path(orgId), { ...opts });
+  }
+
+  /** `GET /orgs/{ORG-ID}/apiKeys/{API-KEY-ID}`. */
+  get(orgId: string, keyId: string): Promise<ApiKey> {
+    return this.core.json('GET', this.#path(orgId, keyId));
+  }
+
+  /** `POST /orgs/{ORG-ID}/apiKeys`: the answer holds the private key in full, once. */
+  create(orgId: string, body: ApiKeyCreateBody): Promise<ApiKey> {
+    return this.core.json('POST', this.#path(orgId), { body });
+  }
+
+  /** `PATCH /orgs/{ORG-ID}/apiKeys/{API-KEY-ID}`: roles replace the key's org roles. */
+  update(orgId: string, keyId: string, body: ApiKeyUpdateBody): Promise<ApiKey> {
+    return this.core.json('PATCH', this.#path(orgId, keyId), { body });
+  }
+
+  /** `DELETE /orgs/{ORG-ID}/apiKeys/{API-KEY-ID}`. */
+  async delete(orgId: string, keyId: string): Promise<void> {
+    await this.core.raw('DELETE', this.#path(orgId, keyId));
+  }
+}

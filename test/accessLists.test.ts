@@ -6,33 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap, type Creds, digest, type TestResponse } from './support/client.js';
 import { DIALECTS } from './support/dialects.js';
+import { errorBody, expectError, expectUnauthorized } from './support/expect.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const ISO = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-const REASON: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-};
-
-/** The exact Ops Manager error body. */
-function apiError(status: number, errorCode: string, detail: string, parameters: readonly string[] = []) {
-  return { detail, error: status, errorCode, parameters, reason: REASON[status] };
-}
-
-function expectError(
-  res: TestResponse,
-  status: number,
-  code: string,
-  detail: string,
-  parameters: readonly string[] = [],
-) {
-  expect({ status: res.status, body: res.json }).toEqual({
-    status,
-    body: apiError(status, code, detail, parameters),
-  });
-}
 
 type Key = Creds & { id: string };
 

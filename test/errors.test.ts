@@ -3,31 +3,9 @@
  * status, errorCode, parameters and detail, and changes nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootstrap, type Creds, digest, raw, type TestResponse } from './support/client.js';
+import { bootstrap, type Creds, digest, raw } from './support/client.js';
+import { expectError } from './support/expect.js';
 import { startTestServer, type TestServer } from './support/server.js';
-
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  409: 'Conflict',
-  413: 'Payload Too Large',
-  415: 'Unsupported Media Type',
-  500: 'Internal Server Error',
-};
-
-function expectError(
-  res: TestResponse,
-  status: number,
-  errorCode: string,
-  parameters: string[],
-  detail: string,
-) {
-  expect(res.status).toBe(status);
-  expect(res.json).toEqual({ detail, error: status, errorCode, parameters, reason: REASONS[status] });
-}
 
 describe('error catalog on the wire', () => {
   let s: TestServer;
@@ -61,36 +39,36 @@ describe('error catalog on the wire', () => {
       await digest(admin, 'GET', `${s.base}/orgs/${id}`),
       404,
       'ORG_NOT_FOUND',
-      [id],
       `No organization with ID ${id} exists.`,
+      [id],
     );
     expectError(
       await digest(admin, 'GET', `${s.base}/orgs/${id}/apiKeys`),
       404,
       'ORG_NOT_FOUND',
-      [id],
       `No organization with ID ${id} exists.`,
+      [id],
     );
     expectError(
       await digest(admin, 'GET', `${keys}/${id}`),
       404,
       'API_KEY_NOT_FOUND',
-      [id],
       `No API Key with ID ${id} exists.`,
+      [id],
     );
     expectError(
       await digest(admin, 'PATCH', `${keys}/${id}`, { body: { desc: 'x' } }),
       404,
       'API_KEY_NOT_FOUND',
-      [id],
       `No API Key with ID ${id} exists.`,
+      [id],
     );
     expectError(
       await digest(admin, 'DELETE', `${keys}/${id}`),
       404,
       'API_KEY_NOT_FOUND',
-      [id],
       `No API Key with ID ${id} exists.`,
+      [id],
     );
   });
 
@@ -99,22 +77,22 @@ describe('error catalog on the wire', () => {
       await digest(admin, 'GET', `${s.base}/orgs/ACME`),
       400,
       'PATH_PARAM_PARSE_ERROR',
-      ['ORG-ID', 'ACME'],
       'Invalid path parameter ORG-ID: expected a 24-character hexadecimal ID, got ACME.',
+      ['ORG-ID', 'ACME'],
     );
     expectError(
       await digest(admin, 'GET', `${keys}/abcdefgh`),
       400,
       'PATH_PARAM_PARSE_ERROR',
-      ['API-KEY-ID', 'abcdefgh'],
       "Invalid path parameter API-KEY-ID: expected a 24-character hexadecimal ID, got abcdefgh. This looks like a public key; use the API key's id instead.",
+      ['API-KEY-ID', 'abcdefgh'],
     );
     expectError(
       await digest(admin, 'GET', `${keys}/${'A'.repeat(24)}`),
       400,
       'PATH_PARAM_PARSE_ERROR',
-      ['API-KEY-ID', 'A'.repeat(24)],
       `Invalid path parameter API-KEY-ID: expected a 24-character hexadecimal ID, got ${'A'.repeat(24)}.`,
+      ['API-KEY-ID', 'A'.repeat(24)],
     );
   });
 
@@ -125,8 +103,8 @@ describe('error catalog on the wire', () => {
       await digest(admin, 'GET', unknown),
       404,
       'RESOURCE_NOT_FOUND',
-      ['/api/public/v1.0/softwareComponents/version'],
       'Cannot find resource /api/public/v1.0/softwareComponents/version.',
+      ['/api/public/v1.0/softwareComponents/version'],
     );
     expect((await raw('PUT', keys)).status).toBe(401);
     const res = await digest(admin, 'PUT', keys, { body: {} });
@@ -134,8 +112,8 @@ describe('error catalog on the wire', () => {
       res,
       405,
       'METHOD_NOT_ALLOWED',
-      ['PUT', `/api/public/v1.0/orgs/${orgId}/apiKeys`],
       `Method PUT is not allowed on /api/public/v1.0/orgs/${orgId}/apiKeys.`,
+      ['PUT', `/api/public/v1.0/orgs/${orgId}/apiKeys`],
     );
     expect(res.headers.allow).toBe('GET, POST');
   });
@@ -155,8 +133,8 @@ describe('error catalog on the wire', () => {
         await digest(admin, 'GET', `${keys}?${q}`),
         400,
         'INVALID_QUERY_PARAMETER',
-        [name],
         `Invalid query parameter ${name} specified.`,
+        [name],
       );
     }
   });
@@ -168,143 +146,136 @@ describe('error catalog on the wire', () => {
       await post({ rawBody: '{"desc": "x",' }),
       400,
       'INVALID_JSON',
-      [],
       'Received JSON does not match expected format.',
     );
     expectError(
       await post({ rawBody: '' }),
       400,
       'INVALID_JSON',
-      [],
       'Received JSON does not match expected format.',
     );
     expectError(
       await post({ body: [{ desc: 'x' }] }),
       400,
       'INVALID_JSON',
-      [],
       'Received JSON does not match expected format.',
     );
     expectError(
       await post({ body: 'x' }),
       400,
       'INVALID_JSON',
-      [],
       'Received JSON does not match expected format.',
     );
     expectError(
       await post({ body: { desc: 5, roles: ['ORG_MEMBER'] } }),
       400,
       'INVALID_JSON_ATTRIBUTE',
-      ['desc'],
       'Received JSON for the desc attribute does not match expected format.',
+      ['desc'],
     );
     expectError(
       await post({ body: { desc: 'x', roles: 'ORG_MEMBER' } }),
       400,
       'INVALID_JSON_ATTRIBUTE',
-      ['roles'],
       'Received JSON for the roles attribute does not match expected format.',
+      ['roles'],
     );
     expectError(
       await post({ body: { desc: 'x', roles: [7] } }),
       400,
       'INVALID_JSON_ATTRIBUTE',
-      ['roles'],
       'Received JSON for the roles attribute does not match expected format.',
+      ['roles'],
     );
     expectError(
       await post({ body: { roles: ['ORG_MEMBER'] } }),
       400,
       'MISSING_ATTRIBUTE',
-      ['desc'],
       'The required attribute desc was not specified.',
+      ['desc'],
     );
     expectError(
       await post({ body: { desc: 'x' } }),
       400,
       'MISSING_ATTRIBUTE',
-      ['roles'],
       'The required attribute roles was not specified.',
+      ['roles'],
     );
     expectError(
       await post({ body: { desc: '', roles: ['ORG_MEMBER'] } }),
       400,
       'INVALID_ATTRIBUTE',
-      ['desc'],
       'Invalid attribute desc specified.',
+      ['desc'],
     );
     expectError(
       await post({ body: { desc: 'x'.repeat(251), roles: ['ORG_MEMBER'] } }),
       400,
       'INVALID_ATTRIBUTE',
-      ['desc'],
       'Invalid attribute desc specified.',
+      ['desc'],
     );
     expectError(
       await post({ body: { desc: 'x', roles: [] } }),
       400,
       'INVALID_ATTRIBUTE',
-      ['roles'],
       'Invalid attribute roles specified.',
+      ['roles'],
     );
     expectError(
       await post({ body: { desc: 'x', roles: ['ORG_MEMBER'], color: 'red' } }),
       400,
       'INVALID_ATTRIBUTE',
-      ['color'],
       'Invalid attribute color specified.',
+      ['color'],
     );
     for (const field of ['id', 'publicKey', 'privateKey', 'links']) {
       expectError(
         await post({ body: { desc: 'x', roles: ['ORG_MEMBER'], [field]: 'v' } }),
         400,
         'ATTRIBUTE_READ_ONLY',
-        [field],
         `The attribute ${field} is read-only and cannot be changed by the user.`,
+        [field],
       );
     }
     expectError(
       await post({ body: { desc: 'x', roles: ['ORG_ADMIN'] } }),
       400,
       'INVALID_ENUM_VALUE',
-      ['ORG_ADMIN'],
       'An invalid enumeration value ORG_ADMIN was specified.',
+      ['ORG_ADMIN'],
     );
     expectError(
       await post({ body: { desc: 'x', roles: ['GROUP_OWNER'] } }),
       400,
       'ROLE_NEEDS_GROUP_ID',
-      ['GROUP_OWNER'],
       'Group-specific role GROUP_OWNER requires a group ID.',
+      ['GROUP_OWNER'],
     );
     expectError(
       await post({ body: { desc: 'x', roles: ['GLOBAL_READ_ONLY'] } }),
       403,
       'CANNOT_ADD_GLOBAL_ROLE',
-      [],
       'Adding a global role is not supported.',
     );
     expectError(
       await post({ body: { desc: 'x', roles: ['ORG_MEMBER'] }, contentType: 'text/plain' }),
       415,
       'UNSUPPORTED_MEDIA_TYPE',
-      [],
       'Send the request body as application/json.',
     );
     expectError(
       await post({ body: { desc: 'x', roles: ['ORG_MEMBER'] }, contentType: null }),
       415,
       'UNSUPPORTED_MEDIA_TYPE',
-      [],
       'Send the request body as application/json.',
     );
     expectError(
       await post({ body: { desc: 'x'.repeat(5000), roles: ['ORG_MEMBER'] } }),
       413,
       'REQUEST_TOO_LARGE',
-      ['4096'],
       'The request body exceeds 4096 bytes.',
+      ['4096'],
     );
     expect(await keyCount()).toBe(before);
   });
@@ -316,29 +287,29 @@ describe('error catalog on the wire', () => {
       await digest(admin, 'PATCH', url, { body: {} }),
       400,
       'MISSING_ATTRIBUTE',
-      ['desc or roles'],
       'The required attribute desc or roles was not specified.',
+      ['desc or roles'],
     );
     expectError(
       await digest(admin, 'PATCH', url, { body: { desc: 'ok', roles: ['BOGUS'] } }),
       400,
       'INVALID_ENUM_VALUE',
-      ['BOGUS'],
       'An invalid enumeration value BOGUS was specified.',
+      ['BOGUS'],
     );
     expectError(
       await digest(admin, 'PATCH', url, { body: { desc: 'ok', roles: ['GROUP_READ_ONLY'] } }),
       400,
       'ROLE_NEEDS_GROUP_ID',
-      ['GROUP_READ_ONLY'],
       'Group-specific role GROUP_READ_ONLY requires a group ID.',
+      ['GROUP_READ_ONLY'],
     );
     expectError(
       await digest(admin, 'PATCH', url, { body: { publicKey: 'abcdefgh' } }),
       400,
       'ATTRIBUTE_READ_ONLY',
-      ['publicKey'],
       'The attribute publicKey is read-only and cannot be changed by the user.',
+      ['publicKey'],
     );
     expect((await digest(admin, 'GET', url)).json).toEqual(before);
   });
@@ -348,15 +319,15 @@ describe('error catalog on the wire', () => {
       await digest(admin, 'POST', `${s.base}/orgs`, { body: { name: 'Errors Org' } }),
       409,
       'DUPLICATE_ORG_NAME',
-      ['Errors Org'],
       'An organization with name "Errors Org" already exists.',
+      ['Errors Org'],
     );
     expectError(
       await digest(admin, 'POST', `${s.base}/orgs`, { body: {} }),
       400,
       'MISSING_ATTRIBUTE',
-      ['name'],
       'The required attribute name was not specified.',
+      ['name'],
     );
   });
 
@@ -366,14 +337,13 @@ describe('error catalog on the wire', () => {
       await raw('POST', `${s.base}/unauth/users`, { body }),
       409,
       'USER_ALREADY_EXISTS',
-      ['admin@example.com'],
       'A user with username admin@example.com already exists.',
+      ['admin@example.com'],
     );
     expectError(
       await raw('POST', `${s.base}/unauth/users`, { body: { ...body, username: 'second@example.com' } }),
       403,
       'INVITATION_ONLY_MODE_OR_LDAP',
-      [],
       'Forbidden when either in invitation mode or using an LDAP backend.',
     );
   });
@@ -384,7 +354,7 @@ describe('error catalog on the wire', () => {
     // Drop a table under the running server: the next query fails in a way no handler expects.
     await broken.conn.db.schema.dropTable('orgs').execute();
     const res = await digest(creds, 'GET', `${broken.base}/orgs`);
-    expectError(res, 500, 'UNEXPECTED_ERROR', [], 'Unexpected error.');
+    expectError(res, 500, 'UNEXPECTED_ERROR', 'Unexpected error.');
     expect(res.text).not.toMatch(/orgs|sqlite|table/i);
     await broken.close();
   });

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap, type Creds, digest } from './support/client.js';
 import { DIALECTS } from './support/dialects.js';
+import { USER_UNAUTHORIZED as UNAUTHORIZED } from './support/expect.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 type Json = Record<string, unknown>;
@@ -22,13 +23,6 @@ interface EventList {
   results: WireEvent[];
   totalCount: number;
 }
-const UNAUTHORIZED = {
-  detail: 'Current user is not authorized to perform this action.',
-  error: 401,
-  errorCode: 'USER_UNAUTHORIZED',
-  parameters: [],
-  reason: 'Unauthorized',
-};
 
 describe.each(DIALECTS)('audit events (%s)', (dialect) => {
   let s: TestServer;

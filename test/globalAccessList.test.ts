@@ -6,31 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap, type CallOptions, type Creds, digest, type TestResponse } from './support/client.js';
 import { DIALECTS } from './support/dialects.js';
+import { errorBody, expectError, expectUnauthorized } from './support/expect.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const ISO = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
 const ID = expect.stringMatching(/^[0-9a-f]{24}$/);
-const REASON: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  409: 'Conflict',
-};
-const UNAUTHORIZED = ['USER_UNAUTHORIZED', 'Current user is not authorized to perform this action.'] as const;
-
-function expectError(
-  res: TestResponse,
-  status: number,
-  code: string,
-  detail: string,
-  parameters: readonly string[] = [],
-) {
-  expect({ status: res.status, body: res.json }).toEqual({
-    status,
-    body: { detail, error: status, errorCode: code, parameters, reason: REASON[status] },
-  });
-}
 
 type Key = Creds & { id: string };
 type Entry = { id: string; cidrBlock: string; lastUsed: string | null; updated: string };
@@ -253,8 +233,8 @@ describe.each(DIALECTS)('global access list (%s)', (dialect) => {
     const reader = await createGlobalKey(s, admin, ['GLOBAL_READ_ONLY']);
     expect((await digest(reader, 'GET', url)).status).toBe(200);
     expect((await digest(reader, 'GET', `${url}/${loopback.id}`)).status).toBe(200);
-    expectError(await add({ cidrBlock: '10.9.0.0/16', description: 'x' }, reader), 401, ...UNAUTHORIZED);
-    expectError(await digest(reader, 'DELETE', `${url}/${loopback.id}`), 401, ...UNAUTHORIZED);
+    expectUnauthorized(await add({ cidrBlock: '10.9.0.0/16', description: 'x' }, reader));
+    expectUnauthorized(await digest(reader, 'DELETE', `${url}/${loopback.id}`));
     const userAdmin = await createGlobalKey(s, admin, ['GLOBAL_USER_ADMIN']);
     const made = await add({ cidrBlock: '10.9.0.0/16', description: 'by user admin' }, userAdmin);
     expect(made.status).toBe(200);
@@ -264,8 +244,8 @@ describe.each(DIALECTS)('global access list (%s)', (dialect) => {
       body: { desc: 'owner', roles: ['ORG_OWNER'] },
     });
     const orgOwner = orgKey.json as Key;
-    expectError(await digest(orgOwner, 'GET', url), 401, ...UNAUTHORIZED);
-    expectError(await add({ cidrBlock: '10.9.0.0/16', description: 'x' }, orgOwner), 401, ...UNAUTHORIZED);
+    expectUnauthorized(await digest(orgOwner, 'GET', url));
+    expectUnauthorized(await add({ cidrBlock: '10.9.0.0/16', description: 'x' }, orgOwner));
   });
 });
 

@@ -2,29 +2,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap, type Creds, digest, type TestResponse } from './support/client.js';
 import { DIALECTS } from './support/dialects.js';
+import { errorBody, expectError, expectUnauthorized } from './support/expect.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
-const REASON: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-};
-const UNAUTHORIZED = ['USER_UNAUTHORIZED', 'Current user is not authorized to perform this action.'] as const;
 const PRIVATE_KEY = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-function expectError(
-  res: TestResponse,
-  status: number,
-  code: string,
-  detail: string,
-  parameters: readonly string[] = [],
-) {
-  expect({ status: res.status, body: res.json }).toEqual({
-    status,
-    body: { detail, error: status, errorCode: code, parameters, reason: REASON[status] },
-  });
-}
 
 type Key = Creds & { id: string; desc: string; roles: { roleName: string }[] };
 
@@ -225,32 +206,22 @@ describe.each(DIALECTS)('global API keys (%s)', (dialect) => {
 
   it('lets only GLOBAL_OWNER grant GLOBAL_OWNER; readers and org keys cannot write', async () => {
     const userAdmin = await createOk(['GLOBAL_USER_ADMIN']);
-    expectError(await create(userAdmin, { desc: 'x', roles: ['GLOBAL_OWNER'] }), 401, ...UNAUTHORIZED);
+    expectUnauthorized(await create(userAdmin, { desc: 'x', roles: ['GLOBAL_OWNER'] }));
     const made = await create(userAdmin, { desc: 'by user admin', roles: ['GLOBAL_READ_ONLY'] });
     expect(made.status).toBe(200);
     const madeId = (made.json as Key).id;
-    expectError(
+    expectUnauthorized(
       await digest(userAdmin, 'PATCH', `${s.base}/admin/apiKeys/${madeId}`, {
         body: { roles: ['GLOBAL_OWNER'] },
       }),
-      401,
-      ...UNAUTHORIZED,
     );
     const owner = await create(admin, { desc: 'second owner', roles: ['GLOBAL_OWNER'] });
     expect(owner.status).toBe(200);
     // Nor may it strip or delete a key that holds GLOBAL_OWNER.
     const ownerUrl = `${s.base}/admin/apiKeys/${(owner.json as Key).id}`;
-    expectError(
-      await digest(userAdmin, 'PATCH', ownerUrl, { body: { roles: ['GLOBAL_READ_ONLY'] } }),
-      401,
-      ...UNAUTHORIZED,
-    );
-    expectError(
-      await digest(userAdmin, 'PATCH', ownerUrl, { body: { desc: 'renamed' } }),
-      401,
-      ...UNAUTHORIZED,
-    );
-    expectError(await digest(userAdmin, 'DELETE', ownerUrl), 401, ...UNAUTHORIZED);
+    expectUnauthorized(await digest(userAdmin, 'PATCH', ownerUrl, { body: { roles: ['GLOBAL_READ_ONLY'] } }));
+    expectUnauthorized(await digest(userAdmin, 'PATCH', ownerUrl, { body: { desc: 'renamed' } }));
+    expectUnauthorized(await digest(userAdmin, 'DELETE', ownerUrl));
     expect(((await digest(admin, 'GET', ownerUrl)).json as Key).roles).toEqual([
       { roleName: 'GLOBAL_OWNER' },
     ]);
@@ -258,12 +229,12 @@ describe.each(DIALECTS)('global API keys (%s)', (dialect) => {
     const reader = made.json as Key;
     expect((await digest(reader, 'GET', `${s.base}/admin/apiKeys`)).status).toBe(200);
     expect((await digest(reader, 'GET', `${s.base}/admin/apiKeys/roles`)).status).toBe(200);
-    expectError(await create(reader, { desc: 'x', roles: ['GLOBAL_READ_ONLY'] }), 401, ...UNAUTHORIZED);
-    expectError(await digest(reader, 'DELETE', `${s.base}/admin/apiKeys/${madeId}`), 401, ...UNAUTHORIZED);
+    expectUnauthorized(await create(reader, { desc: 'x', roles: ['GLOBAL_READ_ONLY'] }));
+    expectUnauthorized(await digest(reader, 'DELETE', `${s.base}/admin/apiKeys/${madeId}`));
 
-    expectError(await digest(orgOwner, 'GET', `${s.base}/admin/apiKeys`), 401, ...UNAUTHORIZED);
-    expectError(await digest(orgOwner, 'GET', `${s.base}/admin/apiKeys/roles`), 401, ...UNAUTHORIZED);
-    expectError(await create(orgOwner, { desc: 'x', roles: ['GLOBAL_READ_ONLY'] }), 401, ...UNAUTHORIZED);
+    expectUnauthorized(await digest(orgOwner, 'GET', `${s.base}/admin/apiKeys`));
+    expectUnauthorized(await digest(orgOwner, 'GET', `${s.base}/admin/apiKeys/roles`));
+    expectUnauthorized(await create(orgOwner, { desc: 'x', roles: ['GLOBAL_READ_ONLY'] }));
   });
 
   it('keeps org and global key ids apart', async () => {

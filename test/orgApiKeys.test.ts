@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap, type Creds, digest } from './support/client.js';
 import { DIALECTS } from './support/dialects.js';
+import { expectUnauthorized } from './support/expect.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 interface WireKey {
@@ -237,14 +238,6 @@ describe.each(DIALECTS)('organization API keys (%s)', (dialect) => {
       other = await mk(otherOrgId, ['ORG_OWNER']);
     });
 
-    const unauthorized = {
-      detail: 'Current user is not authorized to perform this action.',
-      error: 401,
-      errorCode: 'USER_UNAUTHORIZED',
-      parameters: [],
-      reason: 'Unauthorized',
-    };
-
     it('an ORG_READ_ONLY key lists keys but cannot create, change or delete one', async () => {
       const list = await digest(readOnly, 'GET', `${s.base}/orgs/${orgId}/apiKeys?itemsPerPage=5`);
       expect(list.status).toBe(200);
@@ -260,9 +253,7 @@ describe.each(DIALECTS)('organization API keys (%s)', (dialect) => {
         await digest(readOnly, 'DELETE', `${s.base}/orgs/${orgId}/apiKeys/${target.id}`),
       ];
       for (const a of attempts) {
-        expect(a.status).toBe(401);
-        expect(a.json).toEqual(unauthorized);
-        expect(a.headers['www-authenticate']).toBeUndefined();
+        expectUnauthorized(a);
       }
       const after = await digest(admin, 'GET', `${s.base}/orgs/${orgId}/apiKeys/${target.id}`);
       expect((after.json as WireKey).desc).toBe(target.desc);
@@ -294,8 +285,7 @@ describe.each(DIALECTS)('organization API keys (%s)', (dialect) => {
         `${s.base}/orgs/${'0'.repeat(24)}/apiKeys`,
       ]) {
         const res = await digest(other, 'GET', url);
-        expect(res.status).toBe(401);
-        expect(res.json).toEqual(unauthorized);
+        expectUnauthorized(res);
       }
       const orgs = await digest(other, 'GET', `${s.base}/orgs`);
       expect((orgs.json as WireList<{ id: string }>).results.map((o) => o.id)).toEqual([otherOrgId]);

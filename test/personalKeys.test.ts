@@ -8,18 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap, type Creds, digest } from './support/client.js';
 import { DIALECTS } from './support/dialects.js';
+import { USER_UNAUTHORIZED as UNAUTHORIZED } from './support/expect.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 type Json = Record<string, unknown>;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-const UNAUTHORIZED = {
-  detail: 'Current user is not authorized to perform this action.',
-  error: 401,
-  errorCode: 'USER_UNAUTHORIZED',
-  parameters: [],
-  reason: 'Unauthorized',
-};
 
 interface Run {
   code: number;

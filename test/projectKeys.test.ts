@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap, type Creds, digest } from './support/client.js';
 import { DIALECTS } from './support/dialects.js';
+import { USER_UNAUTHORIZED as UNAUTHORIZED } from './support/expect.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 type Json = Record<string, unknown>;
@@ -20,13 +21,6 @@ interface WireEvent {
   publicKey?: string;
   targetPublicKey?: string;
 }
-const UNAUTHORIZED = {
-  detail: 'Current user is not authorized to perform this action.',
-  error: 401,
-  errorCode: 'USER_UNAUTHORIZED',
-  parameters: [],
-  reason: 'Unauthorized',
-};
 
 describe.each(DIALECTS)('project API keys (%s)', (dialect) => {
   let s: TestServer;
@@ -268,10 +262,17 @@ describe.each(DIALECTS)('project API keys (%s)', (dialect) => {
     const byActor = { orgId: orgE, publicKey: actor.publicKey };
     const onKey = { apiKeyId: key.id, targetPublicKey: key.publicKey };
     const onMade = { apiKeyId: made.id, targetPublicKey: made.publicKey };
+    // In id order, oldest first: the actor key, then `made`, then `key` and what happened to it.
     expect(events.map(pick)).toEqual([
-      { ...byActor, ...onKey, eventTypeName: 'API_KEY_REMOVED_FROM_GROUP', groupId: pe },
-      { ...byActor, ...onKey, eventTypeName: 'API_KEY_ROLES_CHANGED', groupId: pe },
-      { ...byActor, ...onKey, eventTypeName: 'API_KEY_ADDED_TO_GROUP', groupId: pe },
+      {
+        ...onKeyOf(actor),
+        orgId: orgE,
+        publicKey: admin.publicKey,
+        eventTypeName: 'API_KEY_CREATED',
+        groupId: undefined,
+      },
+      { ...byActor, ...onMade, eventTypeName: 'API_KEY_CREATED', groupId: undefined },
+      { ...byActor, ...onMade, eventTypeName: 'API_KEY_ADDED_TO_GROUP', groupId: pe },
       // The admin created `key` (a global key acting: no org owner's public key).
       {
         ...onKey,
@@ -280,15 +281,9 @@ describe.each(DIALECTS)('project API keys (%s)', (dialect) => {
         eventTypeName: 'API_KEY_CREATED',
         groupId: undefined,
       },
-      { ...byActor, ...onMade, eventTypeName: 'API_KEY_ADDED_TO_GROUP', groupId: pe },
-      { ...byActor, ...onMade, eventTypeName: 'API_KEY_CREATED', groupId: undefined },
-      {
-        ...onKeyOf(actor),
-        orgId: orgE,
-        publicKey: admin.publicKey,
-        eventTypeName: 'API_KEY_CREATED',
-        groupId: undefined,
-      },
+      { ...byActor, ...onKey, eventTypeName: 'API_KEY_ADDED_TO_GROUP', groupId: pe },
+      { ...byActor, ...onKey, eventTypeName: 'API_KEY_ROLES_CHANGED', groupId: pe },
+      { ...byActor, ...onKey, eventTypeName: 'API_KEY_REMOVED_FROM_GROUP', groupId: pe },
     ]);
     expect(res.text).not.toContain(made.privateKey);
     expect(res.text).not.toContain(actor.privateKey);

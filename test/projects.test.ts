@@ -5,19 +5,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap, type Creds, digest } from './support/client.js';
 import { DIALECTS } from './support/dialects.js';
+import { USER_UNAUTHORIZED as UNAUTHORIZED } from './support/expect.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 type Json = Record<string, unknown>;
 interface Key extends Creds {
   id: string;
 }
-const UNAUTHORIZED = {
-  detail: 'Current user is not authorized to perform this action.',
-  error: 401,
-  errorCode: 'USER_UNAUTHORIZED',
-  parameters: [],
-  reason: 'Unauthorized',
-};
 
 describe.each(DIALECTS)('projects (%s)', (dialect) => {
   let s: TestServer;
@@ -253,9 +247,9 @@ describe.each(DIALECTS)('projects (%s)', (dialect) => {
     const events = await call(admin, 'GET', `/orgs/${orgF}/events`);
     const types = (events.json as { results: { eventTypeName: string; groupId?: string }[] }).results;
     expect(types.map((e) => [e.eventTypeName, e.groupId])).toEqual([
-      ['GROUP_DELETED', pid],
-      ['GROUP_CREATED', pid],
       ['ORG_CREATED', undefined],
+      ['GROUP_CREATED', pid],
+      ['GROUP_DELETED', pid],
     ]);
   });
 });

@@ -11,6 +11,7 @@ import { POLICY } from '../src/server/rbac/policy.js';
 import { bootstrap, type Creds, digest, raw } from './support/client.js';
 import { DIALECTS } from './support/dialects.js';
 import { authorization, challengeNonce } from './support/digestHeader.js';
+import { CHALLENGE_BODY, expectUnauthorized } from './support/expect.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const CHALLENGE_RE =
@@ -98,7 +99,7 @@ describe.each(DIALECTS)('security suite on every authenticated route (%s)', (dia
     async (_, r) => {
       const res = await raw(r.method, fill(r.url), hasBody(r) ? { body: {} } : {});
       expect(res.status).toBe(401);
-      expect(res.json).toEqual(UNAUTHORIZED);
+      expect(res.json).toEqual(CHALLENGE_BODY);
       expect(String(res.headers['www-authenticate'])).toMatch(CHALLENGE_RE);
       expect(String(res.headers['www-authenticate'])).toMatch(/stale=false$/);
     },
@@ -114,7 +115,7 @@ describe.each(DIALECTS)('security suite on every authenticated route (%s)', (dia
         hasBody(r) ? { body: {} } : {},
       );
       expect(res.status).toBe(401);
-      expect(res.json).toEqual(UNAUTHORIZED);
+      expect(res.json).toEqual(CHALLENGE_BODY);
     },
   );
 
@@ -147,14 +148,7 @@ describe.each(DIALECTS)('security suite on every authenticated route (%s)', (dia
     async (_, r) => {
       const res = await digest(outsider, r.method, fill(r.url), hasBody(r) ? { body: {} } : {});
       expect(res.status).toBe(401);
-      expect(res.json).toEqual({
-        detail: 'Current user is not authorized to perform this action.',
-        error: 401,
-        errorCode: 'USER_UNAUTHORIZED',
-        parameters: [],
-        reason: 'Unauthorized',
-      });
-      expect(res.headers['www-authenticate']).toBeUndefined();
+      expectUnauthorized(res);
     },
   );
 

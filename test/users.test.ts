@@ -5,19 +5,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap, type Creds, digest } from './support/client.js';
 import { DIALECTS } from './support/dialects.js';
+import { USER_UNAUTHORIZED as UNAUTHORIZED } from './support/expect.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 type Json = Record<string, unknown>;
 interface Key extends Creds {
   id: string;
 }
-const UNAUTHORIZED = {
-  detail: 'Current user is not authorized to perform this action.',
-  error: 401,
-  errorCode: 'USER_UNAUTHORIZED',
-  parameters: [],
-  reason: 'Unauthorized',
-};
 const PASSWORD = 'Tr0ub4dor&3-horse';
 
 describe.each(DIALECTS)('users (%s)', (dialect) => {
@@ -335,9 +329,9 @@ describe.each(DIALECTS)('users (%s)', (dialect) => {
       .filter((e) => e.targetUsername === 'ev@example.com')
       .map((e) => [e.eventTypeName, e.groupId]);
     expect(seen).toEqual([
-      ['JOINED_GROUP', project],
-      ['USER_ROLES_CHANGED', undefined],
       ['JOINED_ORG', undefined],
+      ['USER_ROLES_CHANGED', undefined],
+      ['JOINED_GROUP', project],
     ]);
     expect(res.text).not.toContain(PASSWORD);
   });

@@ -4,9 +4,9 @@
  * "from" other addresses (IPv6 included) with X-Forwarded-For; a call without the header comes from 127.0.0.1.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootstrap, type Creds, digest, type TestResponse } from './support/client.js';
+import { bootstrap, type Creds, digest } from './support/client.js';
 import { DIALECTS } from './support/dialects.js';
-import { errorBody, expectError, expectUnauthorized } from './support/expect.js';
+import { expectError } from './support/expect.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const ISO = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap, type CallOptions, type Creds, digest, type TestResponse } from './support/client.js';
 import { DIALECTS } from './support/dialects.js';
-import { errorBody, expectError, expectUnauthorized } from './support/expect.js';
+import { expectError, expectUnauthorized } from './support/expect.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const ISO = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);

@@ -16,11 +16,6 @@ import { startTestServer, type TestServer } from './support/server.js';
 
 const CHALLENGE_RE =
   /^Digest realm="MMS Public API", domain="", nonce="[A-Za-z0-9+/]{32}", algorithm=MD5, qop="auth", stale=(true|false)$/;
-const UNAUTHORIZED = {
-  detail: 'You are not authorized for this resource.',
-  error: 401,
-  reason: 'Unauthorized',
-};
 const ID_PARAMS = new Set(['orgId', 'groupId', 'apiKeyId', 'userId', 'entryId', 'eventId']);
 
 function routeList(): RouteSpec[] {

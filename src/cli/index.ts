@@ -6,6 +6,7 @@ import { registerConfigCommands } from './commands/config.js';
 import { registerEventCommands } from './commands/events.js';
 import { registerGlobalAccessListCommands } from './commands/globalAccessLists.js';
 import { registerGlobalApiKeyCommands } from './commands/globalApiKeys.js';
+import { registerMigrateDataCommand } from './commands/migrateData.js';
 import { registerOrgCommands } from './commands/orgs.js';
 import { registerProjectCommands } from './commands/projects.js';
 import { registerServerCommands } from './commands/server.js';
@@ -18,6 +19,7 @@ const program = new Command('pakman')
   .exitOverride((err) => process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage));
 
 registerServerCommands(program);
+registerMigrateDataCommand(program);
 registerUserCommands(program);
 registerConfigCommands(program);
 registerOrgCommands(program);

@@ -1,5 +1,10 @@
 /** buildApp(deps): the Fastify application with every plugin and route; it never listens. */
-import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
 import { ApiError } from '../schema/errors.js';
 import type { CompiledCidr } from '../schema/ip.js';
 import { Authenticator } from './auth/authenticator.js';
@@ -32,7 +37,6 @@ import { serviceRoutes } from './http/routes/service.js';
 import { userRoutes } from './http/routes/users.js';
 import { API_BASE } from './http/wire.js';
 import type { Db } from './storage/database.js';
-import { globalAccessList } from './storage/repositories/globalAccessList.js';
 
 /** Everything the application depends on; tests build their own. */
 export interface AppDeps {
@@ -124,10 +128,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       publicUrl: deps.publicUrl?.replace(/\/+$/, ''),
       versionHeader: `gitHash=${version.gitHash}; versionString=${version.versionString}`,
       clock,
-      globalAccessList: async (): Promise<CompiledCidr[]> =>
-        Authenticator.compile(await globalAccessList.cidrBlocks(deps.db)),
+      globalAccessList: async (): Promise<CompiledCidr[]> => (await authenticator.globalAccessList()).entries,
     }),
   );
+  // Credentials are cached (auth/cache.ts): anything but a read may have changed one, so it is forgotten
+  // before the response goes out; the next request, whoever sends it, reads afresh.
+  const mayHaveChanged = (req: FastifyRequest) => req.method !== 'GET' && req.method !== 'HEAD';
+  app.addHook('onSend', (req, _reply, payload, done) => {
+    if (mayHaveChanged(req)) authenticator.invalidate();
+    done(null, payload);
+  });
+  app.addHook('onResponse', (req, _reply, done) => {
+    if (mayHaveChanged(req)) authenticator.invalidate();
+    done();
+  });
   app.setErrorHandler(errorHandler(bodyLimit));
 
   const table = new RouteTable();
@@ -149,6 +163,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   app.setNotFoundHandler(notFoundHandler(table));
   app.addHook('onClose', async () => {
+    authenticator.close();
     replay.close();
     await usage.close();
   });

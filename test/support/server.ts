@@ -1,14 +1,18 @@
 /**
  * Test harness: a real pakman server on a real socket (port 0) over a real database — a fresh SQLite
- * file, or a fresh PostgreSQL schema when `dialect: 'postgres'` (needs PAKMAN_TEST_POSTGRES_URL).
+ * file, or a fresh PostgreSQL database when `dialect: 'postgres'` (needs PAKMAN_TEST_POSTGRES_URL). What a
+ * server created, `close()` removes (the file's directory, or DROP DATABASE … WITH (FORCE)), unless
+ * PAKMAN_KEEP_TEST_DATA=1.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type AppDeps, buildApp } from '../../src/server/app.js';
 import { type Connection, connect } from '../../src/server/storage/connect.js';
+import { createDatabase, dropDatabase, POSTGRES_URL } from './postgres.js';
+
+export { POSTGRES_URL };
 
 /** A started test server. */
 export interface TestServer {
@@ -31,25 +35,16 @@ export interface TestServerOptions extends Partial<Omit<AppDeps, 'db'>> {
   databaseUrl?: string;
 }
 
-/** The PostgreSQL URL for tests, or undefined when PostgreSQL tests are skipped. */
-export const POSTGRES_URL = process.env.PAKMAN_TEST_POSTGRES_URL || undefined;
-
-/** Makes a fresh database URL: a temp SQLite file, or a new PostgreSQL database cloned from nothing. */
+/**
+ * Makes a fresh database URL: a temp SQLite file, or a new, empty PostgreSQL database. The caller owns it
+ * (`dropDatabase` from ./postgres.js); the global teardown drops any PostgreSQL one left at the end of the run.
+ */
 export async function freshDatabaseUrl(
   dialect: 'sqlite' | 'postgres',
 ): Promise<{ url: string; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'pakman-test-'));
   if (dialect === 'sqlite') return { url: `sqlite:${join(dir, 'pakman.db')}`, dir };
-  if (!POSTGRES_URL) throw new Error('PAKMAN_TEST_POSTGRES_URL is not set');
-  const pg = (await import('pg')).default;
-  const name = `pakman_t_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: POSTGRES_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(POSTGRES_URL);
-  u.pathname = `/${name}`;
-  return { url: u.toString(), dir };
+  return { url: await createDatabase(), dir };
 }
 
 /** Starts a server on 127.0.0.1:0. */
@@ -73,8 +68,9 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     async close() {
       await app.close();
       await conn.close();
-      if (fresh.dir && !opts.databaseUrl && process.env.PAKMAN_KEEP_TEST_DATA !== '1')
-        rmSync(fresh.dir, { recursive: true, force: true });
+      if (opts.databaseUrl || process.env.PAKMAN_KEEP_TEST_DATA === '1') return;
+      if (fresh.dir) rmSync(fresh.dir, { recursive: true, force: true });
+      if (dialect === 'postgres') await dropDatabase(fresh.url);
     },
   };
 }

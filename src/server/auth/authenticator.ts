@@ -1,19 +1,29 @@
 /**
  * Verifies a request's digest credentials against the stored HA1 values and loads the caller's roles
  * and access list. Failure reasons stay inside; the caller only learns "challenge" or "stale".
+ *
+ * What it reads about a key or user is cached (auth/cache.ts): a signed request by a known caller costs
+ * the digest arithmetic and no database round trip, and a change to the caller is honoured at once on this
+ * node and within a second on every other. Unknown usernames are never cached, so a key created on any node
+ * works everywhere on its first request.
  */
+import { sql } from 'kysely';
 import { PUBLIC_KEY_RE } from '../../schema/ids.js';
-import { type CompiledCidr, compileCidr } from '../../schema/ip.js';
+import { type CompiledCidr, compileCidr, findContaining } from '../../schema/ip.js';
+import type { RoleName, RoleScope } from '../../schema/roles.js';
 import { makePrincipal, type Principal } from '../rbac/principal.js';
 import type { Db } from '../storage/database.js';
-import { apiKeys } from '../storage/repositories/apiKeys.js';
+import { readerFor, statement } from '../storage/reader.js';
+import { sortRoles } from '../storage/repositories/roles.js';
 import { users } from '../storage/repositories/users.js';
+import { CredentialCache } from './cache.js';
 import {
   type DigestAlgorithm,
   type DigestParams,
   digestsEqual,
   expectedResponse,
   type NonceSigner,
+  type NonceState,
   parseDigestHeader,
   REALM,
   uriMatches,
@@ -25,7 +35,7 @@ export interface Authenticated {
   ok: true;
   principal: Principal;
   /** The key's own access list (org keys). Empty: any address. */
-  accessList: CompiledCidr[];
+  accessList: AccessList;
   /** True for global keys, which the global access list restricts. */
   globalKey: boolean;
 }
@@ -47,15 +57,101 @@ function compile(cidr: string): CompiledCidr {
   return c;
 }
 
+const DOTTED_QUAD = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+function ipv4Number(ip: string): number | undefined {
+  const m = DOTTED_QUAD.exec(ip);
+  if (!m) return undefined;
+  return ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
+}
+
+/**
+ * An access list compiled for matching: IPv4 blocks as (network, mask) integers, so even a long list costs
+ * a few integer comparisons per request. `find` answers the first entry, in list order, containing `ip`.
+ */
+export class AccessList {
+  readonly #v4: { net: number; mask: number; entry: CompiledCidr }[] = [];
+
+  constructor(readonly entries: CompiledCidr[]) {
+    for (const entry of entries) {
+      const [addr, bits] = entry.cidrBlock.split('/');
+      const net = ipv4Number(addr ?? '');
+      if (net === undefined) continue;
+      const mask = Number(bits) === 0 ? 0 : (0xffffffff << (32 - Number(bits))) >>> 0;
+      this.#v4.push({ net: (net & mask) >>> 0, mask, entry });
+    }
+  }
+
+  /** Number of entries (0: the key may be used from anywhere). */
+  get size(): number {
+    return this.entries.length;
+  }
+
+  /** The first entry containing `ip` (a normalized client address), or undefined. */
+  find(ip: string): CompiledCidr | undefined {
+    const n = ipv4Number(ip);
+    if (n === undefined) return findContaining(ip, this.entries);
+    for (const b of this.#v4) if ((n & b.mask) >>> 0 === b.net) return b.entry;
+    return undefined;
+  }
+}
+
+const EMPTY = new AccessList([]);
+
+/** What is cached about a programmatic key. */
+interface KeyEntry {
+  ha1Md5: string;
+  ha1Sha256: string;
+  authenticated: Authenticated;
+}
+
+/** What is cached about a user's personal API keys. */
+interface UserEntry {
+  ha1s: { ha1Md5: string; ha1Sha256: string }[];
+  authenticated: Authenticated;
+}
+
+/** A key's credentials, roles and access list in one statement, so one snapshot. */
+const KEY = statement(
+  'auth_key',
+  `SELECT k.id, k.org_id, k.ha1_md5, k.ha1_sha256, 'r' AS kind, r.scope AS a, r.scope_id AS b, r.role_name AS c
+     FROM api_keys k LEFT JOIN api_key_roles r ON r.api_key_id = k.id WHERE k.public_key = ?
+   UNION ALL
+   SELECT k.id, k.org_id, k.ha1_md5, k.ha1_sha256, 'l', l.cidr_block, NULL, NULL
+     FROM api_keys k JOIN api_key_access_list l ON l.api_key_id = k.id WHERE k.public_key = ?
+   ORDER BY 5, 6`,
+);
+interface KeyRow {
+  id: string;
+  org_id: string | null;
+  ha1_md5: string;
+  ha1_sha256: string;
+  kind: 'r' | 'l';
+  a: string | null;
+  b: string | null;
+  c: string | null;
+}
+
+const GLOBAL_LIST = statement(
+  'auth_global_list',
+  'SELECT cidr_block FROM global_access_list ORDER BY cidr_block',
+);
+
 /** Digest verification against the database. */
 export class Authenticator {
+  readonly #cache: CredentialCache;
+  /** Nonces whose signature checked out, with the second they expire (see #nonceState). */
+  readonly #signedNonces = new Map<string, number>();
+
   constructor(
     private readonly db: Db,
     private readonly signer: NonceSigner,
     private readonly replay: ReplayGuard,
     private readonly algorithms: ReadonlySet<DigestAlgorithm>,
     private readonly clock: () => number = Date.now,
-  ) {}
+  ) {
+    this.#cache = new CredentialCache(readerFor(db));
+  }
 
   /** Verifies `header` for `method` on `target` (path + query as received). */
   async authenticate(
@@ -73,7 +169,7 @@ export class Authenticator {
       return { ok: false, stale: false };
     }
     const now = this.clock();
-    const nonceState = this.signer.check(params.nonce, now);
+    const nonceState = this.#nonceState(params.nonce, now);
     if (nonceState === 'invalid') return { ok: false, stale: false };
 
     const who = await this.#verify(params, method);
@@ -84,49 +180,142 @@ export class Authenticator {
       params.nonce,
       params.cnonce,
       params.nc,
-      this.signer.expiresAt(params.nonce),
+      this.#signedNonces.get(params.nonce) ?? this.signer.expiresAt(params.nonce),
     );
     if (!first) return { ok: false, stale: true };
     return who;
   }
 
+  /**
+   * `signer.check`, with the signature verified once per nonce: clients reuse a nonce for many requests,
+   * and its HMAC is the dearest part of checking one. Only the age is worked out again, as `check` does
+   * (issued = expiresAt - lifetime - 1; more than 5 s ahead: invalid; older than the lifetime: expired).
+   */
+  #nonceState(nonce: string, now: number): NonceState {
+    const expiresAt = this.#signedNonces.get(nonce);
+    if (expiresAt === undefined) {
+      const state = this.signer.check(nonce, now);
+      if (state !== 'invalid') {
+        if (this.#signedNonces.size >= 10_000) this.#signedNonces.clear();
+        // A copy as the key: the parsed nonce is a slice of the whole Authorization header.
+        this.#signedNonces.set(Buffer.from(nonce, 'latin1').toString('latin1'), this.signer.expiresAt(nonce));
+      }
+      return state;
+    }
+    const age = Math.floor(now / 1000) - (expiresAt - this.signer.lifetimeSeconds - 1);
+    if (age < -5) return 'invalid';
+    return age > this.signer.lifetimeSeconds ? 'expired' : 'valid';
+  }
+
+  /** Drops every cached credential: something may have changed through this node. */
+  invalidate(): void {
+    this.#cache.invalidate();
+  }
+
+  /** Stops the cache's generation polling. */
+  close(): void {
+    this.#cache.close();
+  }
+
+  /** The global access list, compiled (cached like credentials). */
+  async globalAccessList(): Promise<AccessList> {
+    const hit = this.#cache.get<AccessList>('g');
+    if (hit) return hit;
+    const epoch = this.#cache.epoch();
+    const reader = readerFor(this.db);
+    const blocks = reader
+      ? (await reader.all<{ cidr_block: string }>(GLOBAL_LIST, [])).map((r) => r.cidr_block)
+      : (
+          await this.db.selectFrom('global_access_list').select('cidr_block').orderBy('cidr_block').execute()
+        ).map((r) => r.cidr_block);
+    const list = new AccessList(blocks.map(compile));
+    this.#cache.set('g', list, epoch);
+    return list;
+  }
+
   async #verify(params: DigestParams, method: string): Promise<Authenticated | null> {
     const { username } = params;
     if (PUBLIC_KEY_RE.test(username)) {
-      const cred = await apiKeys.findCredential(this.db, username);
-      if (cred) {
-        const ha1 = params.algorithm === 'MD5' ? cred.ha1Md5 : cred.ha1Sha256;
-        if (!digestsEqual(expectedResponse(ha1, params, method), params.response)) return null;
-        const [roles, entries] = await Promise.all([
-          apiKeys.roles(this.db, cred.id),
-          this.db
-            .selectFrom('api_key_access_list')
-            .select('cidr_block')
-            .where('api_key_id', '=', cred.id)
-            .execute(),
-        ]);
-        return {
-          ok: true,
-          principal: makePrincipal('apiKey', cred.id, cred.publicKey, cred.orgId, roles),
-          accessList: entries.map((e) => compile(e.cidr_block)),
-          globalKey: cred.orgId === null,
-        };
+      const key = await this.#key(username);
+      if (key) {
+        const ha1 = params.algorithm === 'MD5' ? key.ha1Md5 : key.ha1Sha256;
+        return digestsEqual(expectedResponse(ha1, params, method), params.response)
+          ? key.authenticated
+          : null;
       }
     }
-    const personal = await users.personalKeyCredentials(this.db, username);
-    for (const cred of personal) {
+    const user = await this.#user(username);
+    if (!user) return null;
+    for (const cred of user.ha1s) {
       const ha1 = params.algorithm === 'MD5' ? cred.ha1Md5 : cred.ha1Sha256;
-      if (digestsEqual(expectedResponse(ha1, params, method), params.response)) {
-        const roles = await users.roles(this.db, cred.userId);
-        return {
-          ok: true,
-          principal: makePrincipal('user', cred.userId, username, null, roles),
-          accessList: [],
-          globalKey: false,
-        };
-      }
+      if (digestsEqual(expectedResponse(ha1, params, method), params.response)) return user.authenticated;
     }
     return null;
+  }
+
+  async #key(publicKey: string): Promise<KeyEntry | undefined> {
+    const cacheKey = `k:${publicKey}`;
+    const hit = this.#cache.get<KeyEntry>(cacheKey);
+    if (hit) return hit;
+    const epoch = this.#cache.epoch();
+    const rows = await this.#keyRows(publicKey);
+    const first = rows[0];
+    if (!first) return undefined;
+    const roles = [];
+    const blocks: CompiledCidr[] = [];
+    for (const r of rows) {
+      if (r.kind === 'l') blocks.push(compile(r.a!));
+      else if (r.a !== null)
+        roles.push({ scope: r.a as RoleScope, scopeId: r.b ?? '', roleName: r.c as RoleName });
+    }
+    const entry: KeyEntry = {
+      ha1Md5: first.ha1_md5,
+      ha1Sha256: first.ha1_sha256,
+      authenticated: {
+        ok: true,
+        principal: makePrincipal('apiKey', first.id, publicKey, first.org_id, sortRoles(roles)),
+        accessList: blocks.length ? new AccessList(blocks) : EMPTY,
+        globalKey: first.org_id === null,
+      },
+    };
+    this.#cache.set(cacheKey, entry, epoch);
+    return entry;
+  }
+
+  async #keyRows(publicKey: string): Promise<KeyRow[]> {
+    const reader = readerFor(this.db);
+    if (reader) return reader.all<KeyRow>(KEY, [publicKey, publicKey]);
+    // A handle without a reader (not opened by connect.ts): the same rows through Kysely.
+    const res = await sql<KeyRow>`
+      SELECT k.id, k.org_id, k.ha1_md5, k.ha1_sha256, 'r' AS kind, r.scope AS a, r.scope_id AS b, r.role_name AS c
+        FROM api_keys k LEFT JOIN api_key_roles r ON r.api_key_id = k.id WHERE k.public_key = ${publicKey}
+      UNION ALL
+      SELECT k.id, k.org_id, k.ha1_md5, k.ha1_sha256, 'l', l.cidr_block, NULL, NULL
+        FROM api_keys k JOIN api_key_access_list l ON l.api_key_id = k.id WHERE k.public_key = ${publicKey}
+      ORDER BY 5, 6`.execute(this.db);
+    return res.rows;
+  }
+
+  async #user(username: string): Promise<UserEntry | undefined> {
+    const cacheKey = `u:${username}`;
+    const hit = this.#cache.get<UserEntry>(cacheKey);
+    if (hit) return hit;
+    const epoch = this.#cache.epoch();
+    const creds = await users.personalKeyCredentials(this.db, username);
+    const userId = creds[0]?.userId;
+    if (!userId) return undefined;
+    const roles = await users.roles(this.db, userId);
+    const entry: UserEntry = {
+      ha1s: creds.map((c) => ({ ha1Md5: c.ha1Md5, ha1Sha256: c.ha1Sha256 })),
+      authenticated: {
+        ok: true,
+        principal: makePrincipal('user', userId, username, null, roles),
+        accessList: EMPTY,
+        globalKey: false,
+      },
+    };
+    this.#cache.set(cacheKey, entry, epoch);
+    return entry;
   }
 
   /** A compiled view of CIDR blocks (for the global access list). */

@@ -56,10 +56,13 @@ export class UsageRecorder {
         try {
           await this.db.transaction().execute(async (trx) => {
             for (const p of batch.values()) {
+              // Another node may have flushed a newer use first: lastUsed (ISO text, so text order is time
+              // order) and its address only move forward. SET expressions all see the row as it was.
+              const newer = sql<boolean>`last_used IS NULL OR last_used <= ${p.lastUsed}`;
               const set = {
                 count: sql<number>`count + ${p.count}`,
-                last_used: p.lastUsed,
-                last_used_address: p.lastUsedAddress,
+                last_used: sql<string>`CASE WHEN ${newer} THEN ${p.lastUsed} ELSE last_used END`,
+                last_used_address: sql<string>`CASE WHEN ${newer} THEN ${p.lastUsedAddress} ELSE last_used_address END`,
               };
               if (p.table === 'api_key_access_list') {
                 await trx

@@ -74,6 +74,8 @@ export class GlobalKeyService {
     const roles = roleNames && bindRoles(roleNames, 'global', GLOBAL_SCOPE);
     if (roles) assertCanGrant(actor, roles);
     return this.deps.db.transaction().execute(async (trx) => {
+      // Lock first, then read, so a racing update or delete has finished (see apiKeys.lock).
+      await apiKeys.lock(trx, keyId);
       const key = await this.#requireKey(trx, keyId);
       assertCanTouch(actor, key);
       const subject = { apiKeyId: keyId, targetPublicKey: key.publicKey };
@@ -92,6 +94,8 @@ export class GlobalKeyService {
   /** Deletes the key; it is refused from the next request on. */
   async delete(actor: Actor, keyId: string): Promise<void> {
     await this.deps.db.transaction().execute(async (trx) => {
+      // Lock first, then read, so a racing update or delete has finished (see apiKeys.lock).
+      await apiKeys.lock(trx, keyId);
       const key = await this.#requireKey(trx, keyId);
       assertCanTouch(actor, key);
       await apiKeys.delete(trx, keyId);

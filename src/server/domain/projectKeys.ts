@@ -61,6 +61,7 @@ export class ProjectKeyService {
   ): Promise<ApiKeyRecord> {
     const roles = bindRoles(roleNames, 'group', groupId);
     return this.deps.db.transaction().execute(async (trx) => {
+      await apiKeys.lock(trx, keyId);
       const { key, orgId } = await this.#requireKey(trx, groupId, keyId);
       assertCanGrant(actor, roles, new Map([[groupId, orgId]]));
       const before = key.roles.filter((r) => r.scope === 'group' && r.scopeId === groupId);
@@ -80,6 +81,7 @@ export class ProjectKeyService {
   /** Removes the key's roles in this project; the key stays in its org. */
   async unassign(actor: Actor, groupId: string, keyId: string): Promise<void> {
     await this.deps.db.transaction().execute(async (trx) => {
+      await apiKeys.lock(trx, keyId);
       const { key, orgId } = await this.#requireKey(trx, groupId, keyId);
       if (!key.roles.some((r) => r.scope === 'group' && r.scopeId === groupId))
         throw new ApiError('API_KEY_NOT_FOUND', [keyId]);

@@ -7,6 +7,8 @@ import { render, sendJson } from './output.js';
 export function isDatabaseUnavailable(e: unknown): boolean {
   const err = e as { code?: string; message?: string } | null;
   if (!err) return false;
+  // Connecting to a host name with several addresses fails with one error per address.
+  if (e instanceof AggregateError && e.errors.some(isDatabaseUnavailable)) return true;
   const code = err.code ?? '';
   if (
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'SQLITE_BUSY'].includes(
@@ -17,7 +19,7 @@ export function isDatabaseUnavailable(e: unknown): boolean {
   // PostgreSQL: 08xxx connection exceptions, 57P0x shutdown/cannot connect now.
   if (/^(08|57P0)/.test(code)) return true;
   const msg = err.message ?? '';
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed/i.test(
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable|connection is closed/i.test(
     msg,
   );
 }

@@ -7,6 +7,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Database, Db } from './database.js';
 import { migrationProvider } from './migrations/index.js';
+import { attachReader, detachReader, withStatementCache } from './reader.js';
 
 /** Which engine a database URL names. */
 export type Dialect = 'sqlite' | 'postgres';
@@ -50,14 +51,28 @@ export function openDatabase(target: DatabaseTarget): Connection {
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 10000');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-    return { db, dialect: 'sqlite', close: () => db.destroy() };
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    attachReader(db, { dialect: 'sqlite', location: target.location });
+    return { db, dialect: 'sqlite', close: () => (detachReader(db), db.destroy()) };
   }
-  const pool = new pg.Pool({ connectionString: target.location, max: 10, connectionTimeoutMillis: 5000 });
+  const pool = new pg.Pool({
+    connectionString: target.location,
+    // Named in pg_stat_activity so operators can tell pakman's connections apart (a URL parameter wins).
+    application_name: 'pakman',
+    max: 10,
+    // While PostgreSQL is unreachable a request waits at most this long before it becomes a 503.
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+  });
   // An idle client losing its server must not crash the process; the next query reports the failure.
   pool.on('error', () => {});
+  // Nor may a checked-out one: between two statements of a transaction nobody listens on the client, and an
+  // unheard 'error' event would kill the node. The next statement on it fails instead and becomes a 503.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: 'postgres', close: () => db.destroy() };
+  attachReader(db, { dialect: 'postgres', pool });
+  return { db, dialect: 'postgres', close: () => (detachReader(db), db.destroy()) };
 }
 
 /** Applies pending migrations; Kysely's lock makes concurrent starts of several nodes safe. */

@@ -3,6 +3,7 @@ import { ApiKeyCreateBody, ApiKeyUpdateBody } from '../../../schema/bodies.js';
 import type { ApiKeyService } from '../../domain/apiKeys.js';
 import { bindRoles } from '../../domain/roles.js';
 import { listBody, parsePageRequest } from '../pagination.js';
+import { apiKeysToWire } from '../prerendered.js';
 import { noContent, ok, params, query, type RouteSpec } from '../route.js';
 import { validateBody } from '../validate.js';
 import { apiKeyToWire } from '../wire.js';
@@ -21,7 +22,8 @@ export function apiKeyRoutes(keys: ApiKeyService): RouteSpec[] {
           (page.pageNum - 1) * page.itemsPerPage,
           page.itemsPerPage,
         );
-        const items = result.items.map((k) => apiKeyToWire(req.ctx.origin, k));
+        // Made once per stored key and reused, bytes included (prerendered.ts): a page is mostly these.
+        const items = apiKeysToWire(req.ctx.origin, result.items);
         return ok(
           listBody(req.ctx.origin + req.ctx.path, req.ctx.rawQuery, page, {
             items,

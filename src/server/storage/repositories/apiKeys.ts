@@ -1,7 +1,10 @@
 /** Programmatic API keys (org and global) and their roles. Secrets leave only through `findCredential`. */
+
+import type { SelectQueryBuilder } from 'kysely';
 import type { RoleAssignment } from '../../../schema/roles.js';
 import type { StoredSecret } from '../../auth/credentials.js';
-import type { Db } from '../database.js';
+import type { Database, Db } from '../database.js';
+import { countKeys, listKeys } from '../keyPages.js';
 import { roleColumns, sortRoles, toRole } from './roles.js';
 
 /** A key as the domain sees it: no secret, only the redaction tail. */
@@ -60,9 +63,7 @@ export const apiKeys = {
   },
 
   async findById(db: Db, id: string): Promise<ApiKeyRecord | undefined> {
-    const row = await db.selectFrom('api_keys').select(KEY_COLUMNS).where('id', '=', id).executeTakeFirst();
-    if (!row) return undefined;
-    const [rec] = await withRoles(db, [row]);
+    const [rec] = await withRoles(db, db.selectFrom('api_keys').select(KEY_COLUMNS).where('id', '=', id));
     return rec;
   },
 
@@ -94,13 +95,19 @@ export const apiKeys = {
 
   /** One page of an org's keys (org_id null: the global keys), by id ascending. */
   async listByOrg(db: Db, orgId: string | null, offset: number, limit: number): Promise<ApiKeyRecord[]> {
+    // Through the bucket counters (storage/keyPages.ts), at a cost independent of the page number; a plain
+    // OFFSET query only on a handle without a reader (a transaction).
+    const page = await listKeys(db, orgId, offset, limit);
+    if (page) return page;
     let q = db.selectFrom('api_keys').select(KEY_COLUMNS);
     q = orgId === null ? q.where('org_id', 'is', null) : q.where('org_id', '=', orgId);
-    const rows = await q.orderBy('id').limit(limit).offset(offset).execute();
-    return withRoles(db, rows);
+    return withRoles(db, q.orderBy('id').limit(limit).offset(offset));
   },
 
   async countByOrg(db: Db, orgId: string | null): Promise<number> {
+    // The counter migration 003's triggers keep; COUNT(*) only on a handle without a reader.
+    const counted = await countKeys(db, orgId);
+    if (counted !== undefined) return counted;
     let q = db.selectFrom('api_keys').select((eb) => eb.fn.countAll<number>().as('n'));
     q = orgId === null ? q.where('org_id', 'is', null) : q.where('org_id', '=', orgId);
     const row = await q.executeTakeFirstOrThrow();
@@ -109,7 +116,7 @@ export const apiKeys = {
 
   /** One page of the keys holding any role in a project. */
   async listByGroup(db: Db, groupId: string, offset: number, limit: number): Promise<ApiKeyRecord[]> {
-    const rows = await db
+    const page = db
       .selectFrom('api_keys')
       .select(KEY_COLUMNS)
       .where('id', 'in', (eb) =>
@@ -121,9 +128,8 @@ export const apiKeys = {
       )
       .orderBy('id')
       .limit(limit)
-      .offset(offset)
-      .execute();
-    return withRoles(db, rows);
+      .offset(offset);
+    return withRoles(db, page);
   },
 
   async countByGroup(db: Db, groupId: string): Promise<number> {
@@ -136,12 +142,29 @@ export const apiKeys = {
     return Number(row.n);
   },
 
+  /**
+   * Locks the key's row until the transaction ends; false when the key is gone. Every transaction that
+   * changes a key or what hangs off it (roles, access list) takes this first, so concurrent changes of one
+   * key on PostgreSQL queue up in one order instead of interleaving (mixed roles, unique or foreign-key
+   * violations, deadlocks). A no-op write, because SQLite has no SELECT … FOR UPDATE (nor needs it: it
+   * runs one write transaction at a time).
+   */
+  async lock(db: Db, id: string): Promise<boolean> {
+    const res = await db
+      .updateTable('api_keys')
+      .set((eb) => ({ id: eb.ref('id') }))
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  },
+
   async updateDesc(db: Db, id: string, desc: string): Promise<void> {
     await db.updateTable('api_keys').set({ description: desc }).where('id', '=', id).execute();
   },
 
   /** Replaces the key's roles of one scope (an org, a project, or '' for global) with `roles`. */
   async replaceRoles(db: Db, id: string, scopeId: string, roles: readonly RoleAssignment[]): Promise<void> {
+    await apiKeys.lock(db, id);
     await db
       .deleteFrom('api_key_roles')
       .where('api_key_id', '=', id)
@@ -156,6 +179,7 @@ export const apiKeys = {
   },
 
   async delete(db: Db, id: string): Promise<boolean> {
+    await apiKeys.lock(db, id);
     await db.deleteFrom('api_key_roles').where('api_key_id', '=', id).execute();
     await db.deleteFrom('api_key_access_list').where('api_key_id', '=', id).execute();
     const res = await db.deleteFrom('api_keys').where('id', '=', id).executeTakeFirst();
@@ -172,30 +196,49 @@ type KeyRow = {
   created: string;
 };
 
-async function withRoles(db: Db, rows: KeyRow[]): Promise<ApiKeyRecord[]> {
-  if (rows.length === 0) return [];
-  const roleRows = await db
-    .selectFrom('api_key_roles')
-    .select(['api_key_id', 'scope', 'scope_id', 'role_name'])
-    .where(
-      'api_key_id',
-      'in',
-      rows.map((r) => r.id),
-    )
+/**
+ * The keys `page` selects, with their roles, read in ONE statement: two reads (keys, then roles) could see
+ * a concurrent PATCH half-way (the old desc with the new roles) on PostgreSQL's read-committed snapshots.
+ */
+async function withRoles(
+  db: Db,
+  page: SelectQueryBuilder<Database, 'api_keys', KeyRow>,
+): Promise<ApiKeyRecord[]> {
+  const rows = await db
+    .selectFrom(page.as('k'))
+    .leftJoin('api_key_roles as r', 'r.api_key_id', 'k.id')
+    .select([
+      'k.id',
+      'k.org_id',
+      'k.public_key',
+      'k.description',
+      'k.key_tail',
+      'k.created',
+      'r.scope',
+      'r.scope_id',
+      'r.role_name',
+    ])
+    .orderBy('k.id')
     .execute();
-  const byKey = new Map<string, RoleAssignment[]>();
-  for (const r of roleRows) {
-    const list = byKey.get(r.api_key_id) ?? [];
-    list.push(toRole(r));
-    byKey.set(r.api_key_id, list);
+  const byKey = new Map<string, ApiKeyRecord>();
+  for (const r of rows) {
+    let rec = byKey.get(r.id);
+    if (!rec) {
+      rec = {
+        id: r.id,
+        orgId: r.org_id,
+        publicKey: r.public_key,
+        desc: r.description,
+        keyTail: r.key_tail,
+        created: r.created,
+        roles: [],
+      };
+      byKey.set(r.id, rec);
+    }
+    if (r.scope !== null && r.scope_id !== null && r.role_name !== null)
+      rec.roles.push(toRole({ scope: r.scope, scope_id: r.scope_id, role_name: r.role_name }));
   }
-  return rows.map((r) => ({
-    id: r.id,
-    orgId: r.org_id,
-    publicKey: r.public_key,
-    desc: r.description,
-    keyTail: r.key_tail,
-    created: r.created,
-    roles: sortRoles(byKey.get(r.id) ?? []),
-  }));
+  const out = [...byKey.values()];
+  for (const rec of out) sortRoles(rec.roles);
+  return out;
 }

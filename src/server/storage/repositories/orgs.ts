@@ -1,5 +1,8 @@
 /** Organizations. */
 import type { Db } from '../database.js';
+import { readerFor, statement } from '../reader.js';
+
+const ORG_EXISTS = statement('org_exists', 'SELECT 1 FROM orgs WHERE id = ?');
 
 /** An organization. */
 export interface OrgRecord {
@@ -27,6 +30,10 @@ export const orgs = {
   },
 
   async exists(db: Db, id: string): Promise<boolean> {
+    // Every org-scoped request asks this: a prepared statement when the handle has a reader (storage/reader.ts).
+    const reader = readerFor(db);
+    if (reader?.sync) return reader.sync.column(ORG_EXISTS, [id]).length > 0;
+    if (reader) return (await reader.all(ORG_EXISTS, [id])).length > 0;
     return (await db.selectFrom('orgs').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
   },
 

@@ -1,0 +1,112 @@
+/**
+ * The credential cache: what authentication read about a key or user (HA1, roles, access list), kept between
+ * requests so that a signed request costs no database round trip.
+ *
+ * Revocation rules (api.md §4 and §7, "revokes it at once on every node"):
+ * - this node: every request that may change something (any method but GET/HEAD) calls `invalidate()`
+ *   before its response leaves (app.ts), so the next request after a DELETE/PATCH/POST reads afresh;
+ * - other processes: migration 003's triggers bump `auth_generation` in the transaction of every such
+ *   change. On a SQLite file reading it is a function call, so every lookup reads it first: a change made
+ *   by another process (a second node, the CLI) is honoured by the very next request. On PostgreSQL each
+ *   node polls it every POLL_MS and drops everything when it moves; an entry is used only while the last
+ *   poll that succeeded *started* less than TRUST_MS ago, so a change committed at time T is honoured by
+ *   every node before T + TRUST_MS, even when polls stall or the database is unreachable (the cache then
+ *   simply stops answering).
+ *
+ * Loads race with invalidations: a loader takes `epoch()` before it reads, and `set` drops its result if an
+ * invalidation happened meanwhile, so nothing read before a change is stored after it.
+ */
+import { performance } from 'node:perf_hooks';
+import { type Reader, statement } from '../storage/reader.js';
+
+/** How often each node reads `auth_generation`. */
+export const POLL_MS = 200;
+/** How long after a successful poll began its view is trusted (< 1 s, the revocation bound). */
+export const TRUST_MS = 900;
+const MAX_ENTRIES = 10_000;
+
+const GENERATION = statement('auth_generation', 'SELECT gen FROM auth_generation WHERE id = 1');
+
+/** Credentials and what hangs off them, per digest username, invalidated as described above. */
+export class CredentialCache {
+  #epoch = 0;
+  readonly #entries = new Map<string, { epoch: number; value: unknown }>();
+  #generation: number | undefined;
+  #trustedUntil = Number.NEGATIVE_INFINITY;
+  #polling = false;
+  readonly #timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly reader: Reader | undefined) {
+    if (!reader || reader.sync) return;
+    this.#timer = setInterval(() => void this.poll(), POLL_MS);
+    this.#timer.unref();
+    void this.poll();
+  }
+
+  /** Whether entries may be used now; with a synchronous reader, after reading the generation afresh. */
+  #trusted(): boolean {
+    const sync = this.reader?.sync;
+    if (!sync) return performance.now() < this.#trustedUntil;
+    try {
+      this.#observe(Number(sync.column<number>(GENERATION, [])[0] ?? 0));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  #observe(gen: number): void {
+    if (gen === this.#generation) return;
+    this.invalidate();
+    this.#generation = gen;
+  }
+
+  /** The epoch to hand back to `set`; -1 while the cache cannot be trusted (nothing will be stored). */
+  epoch(): number {
+    return this.#trusted() ? this.#epoch : -1;
+  }
+
+  /** A current entry, or undefined. */
+  get<T>(key: string): T | undefined {
+    if (!this.#trusted()) return undefined;
+    const e = this.#entries.get(key);
+    return e && e.epoch === this.#epoch ? (e.value as T) : undefined;
+  }
+
+  /** Stores what a loader read, unless the cache was invalidated since it took `epoch`. */
+  set(key: string, value: unknown, epoch: number): void {
+    if (epoch < 0 || epoch !== this.#epoch) return;
+    if (this.#entries.size >= MAX_ENTRIES) this.#entries.clear();
+    this.#entries.set(key, { epoch, value });
+  }
+
+  /** Forgets everything at once (a change was made through this node). */
+  invalidate(): void {
+    this.#epoch++;
+    this.#entries.clear();
+  }
+
+  /** Reads the generation; exposed for tests. Resolves false when the read failed. */
+  async poll(): Promise<boolean> {
+    if (!this.reader || this.#polling) return false;
+    this.#polling = true;
+    const started = performance.now();
+    try {
+      const rows = await this.reader.all<{ gen: number }>(GENERATION, []);
+      this.#observe(Number(rows[0]?.gen ?? 0));
+      this.#trustedUntil = started + TRUST_MS;
+      return true;
+    } catch {
+      // Unreachable database: stop trusting the cache once the window closes; the next poll retries.
+      return false;
+    } finally {
+      this.#polling = false;
+    }
+  }
+
+  /** Stops polling. */
+  close(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#entries.clear();
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * Read-only statements for the hot paths (credential loads, list pages, cache generations), beside Kysely:
+ * prepared once and reused. On SQLite they run on a second, read-only connection to the same file, so a
+ * read never waits behind a write transaction on the main connection and never sees one half-done (WAL:
+ * each statement reads the last commit). On PostgreSQL they are named prepared statements on the pool.
+ * An in-memory SQLite database has no second connection: there they go through Kysely's own connection.
+ */
+import SQLite from 'better-sqlite3';
+import { CompiledQuery, type SqliteDatabase } from 'kysely';
+import type pg from 'pg';
+import type { Db } from './database.js';
+
+/** A statement in both dialects: SQLite text with `?` placeholders, PostgreSQL text with `$n`. */
+export interface Statement {
+  readonly name: string;
+  readonly sqlite: string;
+  readonly postgres: string;
+}
+
+/** Declares a statement; the PostgreSQL text defaults to the SQLite one with `?` numbered as `$1, $2…`. */
+export function statement(name: string, sqlite: string, postgres?: string): Statement {
+  let i = 0;
+  return { name, sqlite, postgres: postgres ?? sqlite.replace(/\?/g, () => `$${++i}`) };
+}
+
+/** Synchronous reads, where a statement costs no more than a function call (a SQLite file). */
+export interface SyncReader {
+  all<R>(s: Statement, params: readonly unknown[]): R[];
+  /** The first column of every row. */
+  column<T>(s: Statement, params: readonly unknown[]): T[];
+  /** Runs `fn` in one read transaction: every statement in it sees the same commit. */
+  snapshot<T>(fn: () => T): T;
+}
+
+/** Runs statements of this module's kind. */
+export interface Reader {
+  readonly dialect: 'sqlite' | 'postgres';
+  all<R>(s: Statement, params: readonly unknown[]): Promise<R[]>;
+  /** Present where reads are cheap enough to make synchronously. */
+  readonly sync?: SyncReader;
+  close(): void;
+}
+
+class SqliteFileReader implements Reader {
+  readonly dialect = 'sqlite';
+  readonly sync: SyncReader = {
+    all: <R>(s: Statement, params: readonly unknown[]) => this.#statement(s).all(...params) as R[],
+    column: <T>(s: Statement, params: readonly unknown[]) => this.#column<T>(s, params),
+    snapshot: <T>(fn: () => T) => this.#snapshot(fn),
+  };
+  #db: SQLite.Database | undefined;
+  readonly #prepared = new Map<string, SQLite.Statement>();
+  readonly #columns = new Map<string, SQLite.Statement>();
+  #depth = 0;
+
+  constructor(private readonly file: string) {}
+
+  #open(): SQLite.Database {
+    // Opened on first use: by then the main connection has created the file and its WAL.
+    if (!this.#db) {
+      this.#db = new SQLite(this.file, { readonly: true, fileMustExist: true });
+      this.#db.pragma('busy_timeout = 10000');
+    }
+    return this.#db;
+  }
+
+  #statement(s: Statement): SQLite.Statement {
+    let stmt = this.#prepared.get(s.name);
+    if (!stmt) {
+      stmt = this.#open().prepare(s.sqlite);
+      this.#prepared.set(s.name, stmt);
+    }
+    return stmt;
+  }
+
+  async all<R>(s: Statement, params: readonly unknown[]): Promise<R[]> {
+    return this.#statement(s).all(...params) as R[];
+  }
+
+  #column<T>(s: Statement, params: readonly unknown[]): T[] {
+    let stmt = this.#columns.get(s.name);
+    if (!stmt) {
+      stmt = this.#open().prepare(s.sqlite).pluck();
+      this.#columns.set(s.name, stmt);
+    }
+    return stmt.all(...params) as T[];
+  }
+
+  #snapshot<T>(fn: () => T): T {
+    if (this.#depth > 0) return fn();
+    this.#statement(BEGIN).run();
+    this.#depth++;
+    try {
+      return fn();
+    } finally {
+      this.#depth--;
+      this.#statement(COMMIT).run();
+    }
+  }
+
+  close(): void {
+    this.#prepared.clear();
+    this.#columns.clear();
+    this.#db?.close();
+    this.#db = undefined;
+  }
+}
+
+const BEGIN = statement('begin', 'BEGIN');
+const COMMIT = statement('commit', 'COMMIT');
+
+class PostgresReader implements Reader {
+  readonly dialect = 'postgres';
+  constructor(private readonly pool: pg.Pool) {}
+
+  async all<R>(s: Statement, params: readonly unknown[]): Promise<R[]> {
+    const res = await this.pool.query({
+      name: `pakman_${s.name}`,
+      text: s.postgres,
+      values: params as unknown[],
+    });
+    return res.rows as R[];
+  }
+
+  close(): void {}
+}
+
+/** Through Kysely's executor (and so its connection lock): for in-memory SQLite. */
+class KyselyReader implements Reader {
+  constructor(
+    readonly dialect: 'sqlite' | 'postgres',
+    private readonly db: Db,
+  ) {}
+
+  async all<R>(s: Statement, params: readonly unknown[]): Promise<R[]> {
+    const text = this.dialect === 'sqlite' ? s.sqlite : s.postgres;
+    const res = await this.db.executeQuery<R>(CompiledQuery.raw(text, [...params]));
+    return res.rows as R[];
+  }
+
+  close(): void {}
+}
+
+/**
+ * The main SQLite connection as Kysely's dialect sees it, with its prepared statements kept by SQL text:
+ * Kysely prepares every query afresh, and SQLite's prepare costs more than running a point query.
+ */
+export function withStatementCache(db: SQLite.Database, max = 1000): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => db.close(),
+    prepare(sql: string) {
+      let stmt = cache.get(sql);
+      // A statement still being iterated (a stream) cannot run twice at once: prepare another.
+      if (stmt?.busy) return db.prepare(sql);
+      if (!stmt) {
+        if (cache.size >= max) cache.clear();
+        stmt = db.prepare(sql);
+        cache.set(sql, stmt);
+      }
+      return stmt;
+    },
+  };
+}
+
+const readers = new WeakMap<Db, Reader>();
+
+/** The reader of a database opened by `openDatabase`; undefined for any other handle (e.g. a transaction). */
+export function readerFor(db: Db): Reader | undefined {
+  return readers.get(db);
+}
+
+/** Attaches a reader to a freshly opened database (connect.ts). */
+export function attachReader(
+  db: Db,
+  target: { dialect: 'sqlite'; location: string } | { dialect: 'postgres'; pool: pg.Pool },
+): void {
+  let reader: Reader;
+  if (target.dialect === 'postgres') reader = new PostgresReader(target.pool);
+  else if (target.location === ':memory:' || target.location.startsWith('file:'))
+    reader = new KyselyReader('sqlite', db);
+  else reader = new SqliteFileReader(target.location);
+  readers.set(db, reader);
+}
+
+/** Closes the reader of `db`, if any (before the database itself closes). */
+export function detachReader(db: Db): void {
+  readers.get(db)?.close();
+  readers.delete(db);
+}

@@ -1,0 +1,602 @@
+/**
+ * The storage contract: what the repositories promise, checked the same way on every database in
+ * DIALECTS (SQLite always, PostgreSQL when PAKMAN_TEST_POSTGRES_URL is set). Where several nodes matter
+ * (first writer wins, replay memory, usage increments, migrations) PostgreSQL runs each "node" on its own
+ * connection pool; SQLite has one node per file, so its "nodes" share one connection.
+ */
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newObjectId } from '../src/schema/ids.js';
+import type { RoleAssignment, RoleName } from '../src/schema/roles.js';
+import { generateKeyPair } from '../src/server/auth/credentials.js';
+import { DatabaseReplayGuard } from '../src/server/auth/replay.js';
+import { UsageRecorder } from '../src/server/auth/usage.js';
+import { type Connection, connect, isUniqueViolation, migrate } from '../src/server/storage/connect.js';
+import type { Db } from '../src/server/storage/database.js';
+import { migrationProvider } from '../src/server/storage/migrations/index.js';
+import { apiKeys, type NewApiKey } from '../src/server/storage/repositories/apiKeys.js';
+import { orgs } from '../src/server/storage/repositories/orgs.js';
+import { settings } from '../src/server/storage/repositories/settings.js';
+import { users } from '../src/server/storage/repositories/users.js';
+import { DIALECTS } from './support/dialects.js';
+import { dropDatabase, POSTGRES_URL } from './support/postgres.js';
+import { freshDatabaseUrl } from './support/server.js';
+
+const org = (scopeId: string, roleName: RoleName): RoleAssignment => ({ scope: 'org', scopeId, roleName });
+const group = (scopeId: string, roleName: RoleName): RoleAssignment => ({
+  scope: 'group',
+  scopeId,
+  roleName,
+});
+const global = (roleName: RoleName): RoleAssignment => ({ scope: 'global', scopeId: '', roleName });
+
+let clock = Date.UTC(2024, 0, 1);
+/** Strictly increasing ids, so "ordered by id" has one right answer. */
+function nextId(): string {
+  clock += 1000;
+  return newObjectId(clock);
+}
+
+function newKey(orgId: string | null, desc = 'k'): NewApiKey {
+  const m = generateKeyPair();
+  return { ...m, id: nextId(), orgId, desc, created: '2024-01-01T00:00:00Z' };
+}
+
+/** The error a promise rejects with (fails the test if it resolves). */
+async function failure(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected the statement to fail');
+}
+
+describe.each(DIALECTS)('storage contract (%s)', (dialect) => {
+  let conn: Connection;
+  let url: string;
+  let dir: string;
+  const extra: Connection[] = [];
+
+  /** `n` handles standing for `n` nodes on this database. */
+  async function nodes(n: number): Promise<Db[]> {
+    if (dialect === 'sqlite') return Array.from({ length: n }, () => conn.db);
+    const opened = await Promise.all(Array.from({ length: n }, () => connect(url)));
+    extra.push(...opened);
+    return opened.map((c) => c.db);
+  }
+
+  beforeAll(async () => {
+    ({ url, dir } = await freshDatabaseUrl(dialect));
+    conn = await connect(url);
+    expect(conn.dialect).toBe(dialect);
+  });
+
+  afterAll(async () => {
+    await Promise.all(extra.map((c) => c.close()));
+    await conn?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dialect === 'postgres' && url) await dropDatabase(url);
+  });
+
+  it('applies every migration once; applying again changes nothing', async () => {
+    await migrate(conn.db);
+    const rows = await conn.db
+      .selectFrom('kysely_migration' as never)
+      .select('name' as never)
+      .execute();
+    const names = (rows as { name: string }[]).map((r) => r.name).sort();
+    expect(names).toEqual(Object.keys(await migrationProvider.getMigrations()).sort());
+  });
+
+  it('detects unique and primary-key violations, and nothing else, with isUniqueViolation', async () => {
+    const a = { id: nextId(), name: 'Unique Org', created: '2024-01-01T00:00:00Z' };
+    await orgs.insert(conn.db, a);
+    // unique column
+    const sameName = await failure(orgs.insert(conn.db, { ...a, id: nextId() }));
+    expect(isUniqueViolation(sameName)).toBe(true);
+    // primary key
+    const sameId = await failure(orgs.insert(conn.db, { ...a, name: 'Another Name' }));
+    expect(isUniqueViolation(sameId)).toBe(true);
+    // composite primary key
+    const key = newKey(a.id);
+    await apiKeys.insert(conn.db, key, [org(a.id, 'ORG_MEMBER')]);
+    const sameRole = await failure(
+      conn.db
+        .insertInto('api_key_roles')
+        .values({ api_key_id: key.id, scope: 'org', scope_id: a.id, role_name: 'ORG_MEMBER' })
+        .execute(),
+    );
+    expect(isUniqueViolation(sameRole)).toBe(true);
+    // unique public key
+    const samePublic = await failure(
+      apiKeys.insert(conn.db, { ...newKey(a.id), publicKey: key.publicKey }, []),
+    );
+    expect(isUniqueViolation(samePublic)).toBe(true);
+    // inside a transaction too (PostgreSQL aborts it; the error still says what happened)
+    const inTrx = await failure(
+      conn.db.transaction().execute(async (trx) => {
+        await orgs.insert(trx, { id: nextId(), name: 'Fresh', created: a.created });
+        await orgs.insert(trx, { ...a, id: nextId() });
+      }),
+    );
+    expect(isUniqueViolation(inTrx)).toBe(true);
+    expect((await orgs.list(conn.db, { name: 'Fresh', ids: null }, 0, 10)).totalCount).toBe(0);
+    // foreign key and not-null violations are something else
+    const orphan = await failure(
+      conn.db
+        .insertInto('api_key_roles')
+        .values({ api_key_id: nextId(), scope: 'org', scope_id: a.id, role_name: 'ORG_MEMBER' })
+        .execute(),
+    );
+    expect(isUniqueViolation(orphan)).toBe(false);
+    const nullName = await failure(
+      conn.db
+        .insertInto('orgs')
+        .values({ id: nextId(), name: null as unknown as string, created: a.created })
+        .execute(),
+    );
+    expect(isUniqueViolation(nullName)).toBe(false);
+    expect(isUniqueViolation(new Error('duplicate key'))).toBe(false);
+    expect(isUniqueViolation(null)).toBe(false);
+  });
+
+  it('settings: get, getOrInsert (first writer wins), insertOnce', async () => {
+    expect(await settings.get(conn.db, 'missing')).toBeUndefined();
+    expect(await settings.getOrInsert(conn.db, 'one', 'first')).toBe('first');
+    expect(await settings.getOrInsert(conn.db, 'one', 'second')).toBe('first');
+    expect(await settings.get(conn.db, 'one')).toBe('first');
+    expect(await settings.insertOnce(conn.db, 'once', 'x')).toBe(true);
+    expect(await settings.insertOnce(conn.db, 'once', 'y')).toBe(false);
+    expect(await settings.get(conn.db, 'once')).toBe('x');
+  });
+
+  it('settings: of many nodes racing, all get the one value stored, and exactly one insertOnce wins', async () => {
+    const dbs = await nodes(6);
+    const values = await Promise.all(
+      dbs.map((db, i) => settings.getOrInsert(db, 'race.secret', `value-${i}`)),
+    );
+    const stored = await settings.get(conn.db, 'race.secret');
+    expect(stored).toMatch(/^value-\d$/);
+    expect(new Set(values)).toEqual(new Set([stored]));
+    const wins = await Promise.all(dbs.map((db, i) => settings.insertOnce(db, 'race.once', `v${i}`)));
+    expect(wins.filter(Boolean)).toHaveLength(1);
+    expect(await settings.get(conn.db, 'race.once')).toBe(`v${wins.indexOf(true)}`);
+  });
+
+  describe('api keys', () => {
+    const orgA = nextId();
+    const orgB = nextId();
+    const proj1 = nextId();
+    const proj2 = nextId();
+    const keysA: NewApiKey[] = [];
+
+    beforeAll(async () => {
+      await orgs.insert(conn.db, { id: orgA, name: 'Keys A', created: '2024-01-01T00:00:00Z' });
+      await orgs.insert(conn.db, { id: orgB, name: 'Keys B', created: '2024-01-01T00:00:00Z' });
+      for (let i = 0; i < 7; i++) {
+        const k = newKey(orgA, `a${i}`);
+        keysA.push(k);
+        // Every other key also holds roles in projects, some in two.
+        const roles = [org(orgA, i % 3 === 0 ? 'ORG_OWNER' : 'ORG_MEMBER')];
+        if (i % 2 === 0) roles.push(group(proj1, 'GROUP_READ_ONLY'), group(proj1, 'GROUP_OWNER'));
+        if (i % 4 === 0) roles.push(group(proj2, 'GROUP_READ_ONLY'));
+        await apiKeys.insert(conn.db, k, roles);
+      }
+      await apiKeys.insert(conn.db, newKey(orgB), [org(orgB, 'ORG_READ_ONLY')]);
+      await apiKeys.insert(conn.db, newKey(null, 'global'), [global('GLOBAL_READ_ONLY')]);
+    });
+
+    it('inserts and reads back a key with its roles in wire order, and its credential', async () => {
+      const k = keysA[0]!;
+      const rec = await apiKeys.findById(conn.db, k.id);
+      expect(rec).toEqual({
+        id: k.id,
+        orgId: orgA,
+        publicKey: k.publicKey,
+        desc: 'a0',
+        keyTail: k.keyTail,
+        created: k.created,
+        roles: [
+          org(orgA, 'ORG_OWNER'),
+          group(proj1, 'GROUP_OWNER'),
+          group(proj1, 'GROUP_READ_ONLY'),
+          group(proj2, 'GROUP_READ_ONLY'),
+        ],
+      });
+      expect(await apiKeys.findCredential(conn.db, k.publicKey)).toEqual({
+        id: k.id,
+        orgId: orgA,
+        publicKey: k.publicKey,
+        ha1Md5: k.ha1Md5,
+        ha1Sha256: k.ha1Sha256,
+      });
+      expect(await apiKeys.findById(conn.db, nextId())).toBeUndefined();
+      expect(await apiKeys.findCredential(conn.db, 'zzzzzzzz')).toBeUndefined();
+    });
+
+    it('lists an org by id ascending, page by page, and counts with a number', async () => {
+      const all = await apiKeys.listByOrg(conn.db, orgA, 0, 100);
+      expect(all.map((k) => k.id)).toEqual(keysA.map((k) => k.id));
+      const pages = [
+        await apiKeys.listByOrg(conn.db, orgA, 0, 3),
+        await apiKeys.listByOrg(conn.db, orgA, 3, 3),
+        await apiKeys.listByOrg(conn.db, orgA, 6, 3),
+        await apiKeys.listByOrg(conn.db, orgA, 9, 3),
+      ];
+      expect(pages.map((p) => p.length)).toEqual([3, 3, 1, 0]);
+      expect(pages.flat().map((k) => k.id)).toEqual(keysA.map((k) => k.id));
+      const count = await apiKeys.countByOrg(conn.db, orgA);
+      expect(count).toBe(7);
+      expect(typeof count).toBe('number');
+      expect(await apiKeys.countByOrg(conn.db, orgB)).toBe(1);
+      expect(await apiKeys.countByOrg(conn.db, nextId())).toBe(0);
+      const globals = await apiKeys.listByOrg(conn.db, null, 0, 10);
+      expect(globals.map((k) => k.desc)).toEqual(['global']);
+      expect(await apiKeys.countByOrg(conn.db, null)).toBe(1);
+    });
+
+    it('lists and counts a project distinctly (a key with two roles there counts once)', async () => {
+      const inProj1 = keysA.filter((_, i) => i % 2 === 0).map((k) => k.id);
+      expect((await apiKeys.listByGroup(conn.db, proj1, 0, 100)).map((k) => k.id)).toEqual(inProj1);
+      expect((await apiKeys.listByGroup(conn.db, proj1, 1, 2)).map((k) => k.id)).toEqual(inProj1.slice(1, 3));
+      const n = await apiKeys.countByGroup(conn.db, proj1);
+      expect(n).toBe(inProj1.length);
+      expect(typeof n).toBe('number');
+      expect(await apiKeys.countByGroup(conn.db, proj2)).toBe(2);
+      expect(await apiKeys.countByGroup(conn.db, nextId())).toBe(0);
+    });
+
+    it('replaceRoles replaces one scope and leaves the others; updateDesc changes only the description', async () => {
+      const k = keysA[4]!;
+      await apiKeys.replaceRoles(conn.db, k.id, orgA, [
+        org(orgA, 'ORG_READ_ONLY'),
+        org(orgA, 'ORG_GROUP_CREATOR'),
+      ]);
+      expect((await apiKeys.roles(conn.db, k.id)).map((r) => `${r.scopeId}:${r.roleName}`)).toEqual([
+        `${orgA}:ORG_GROUP_CREATOR`,
+        `${orgA}:ORG_READ_ONLY`,
+        `${proj1}:GROUP_OWNER`,
+        `${proj1}:GROUP_READ_ONLY`,
+        `${proj2}:GROUP_READ_ONLY`,
+      ]);
+      await apiKeys.replaceRoles(conn.db, k.id, proj1, []);
+      expect((await apiKeys.roles(conn.db, k.id)).map((r) => r.scopeId)).toEqual([orgA, orgA, proj2]);
+      await apiKeys.updateDesc(conn.db, k.id, 'renamed');
+      const rec = await apiKeys.findById(conn.db, k.id);
+      expect(rec?.desc).toBe('renamed');
+      expect(rec?.publicKey).toBe(k.publicKey);
+      expect((await apiKeys.findCredential(conn.db, k.publicKey))?.ha1Md5).toBe(k.ha1Md5);
+    });
+
+    it('delete removes the key, its roles and its access list, once', async () => {
+      const k = keysA[6]!;
+      await conn.db
+        .insertInto('api_key_access_list')
+        .values({
+          api_key_id: k.id,
+          cidr_block: '10.0.0.0/8',
+          ip_address: null,
+          created: '2024-01-01T00:00:00Z',
+          count: 0,
+          last_used: null,
+          last_used_address: null,
+        })
+        .execute();
+      expect(await apiKeys.delete(conn.db, k.id)).toBe(true);
+      expect(await apiKeys.delete(conn.db, k.id)).toBe(false);
+      expect(await apiKeys.findById(conn.db, k.id)).toBeUndefined();
+      expect(await apiKeys.findCredential(conn.db, k.publicKey)).toBeUndefined();
+      expect(await apiKeys.roles(conn.db, k.id)).toEqual([]);
+      const left = await conn.db
+        .selectFrom('api_key_access_list')
+        .select('cidr_block')
+        .where('api_key_id', '=', k.id)
+        .execute();
+      expect(left).toEqual([]);
+      expect(await apiKeys.countByOrg(conn.db, orgA)).toBe(6);
+    });
+
+    it('a key without roles is still found and listed, with no roles', async () => {
+      const k = newKey(orgB, 'bare');
+      await apiKeys.insert(conn.db, k, []);
+      expect((await apiKeys.findById(conn.db, k.id))?.roles).toEqual([]);
+      const listed = await apiKeys.listByOrg(conn.db, orgB, 0, 10);
+      expect(listed.map((x) => [x.desc, x.roles.length])).toEqual([
+        ['k', 1],
+        ['bare', 0],
+      ]);
+      expect(await apiKeys.countByOrg(conn.db, orgB)).toBe(2);
+    });
+
+    it('lock() tells whether the key exists, and holds its row until the transaction ends', async () => {
+      const k = keysA[1]!;
+      expect(await apiKeys.lock(conn.db, k.id)).toBe(true);
+      expect(await apiKeys.lock(conn.db, nextId())).toBe(false);
+      expect((await apiKeys.findById(conn.db, k.id))?.desc).toBe('a1');
+      if (dialect !== 'postgres') return;
+      // Another node's change of the same key waits for the holder to commit, then applies in full.
+      const [other] = await nodes(1);
+      let release!: () => void;
+      const held = new Promise<void>((r) => {
+        release = r;
+      });
+      let locked!: () => void;
+      const isLocked = new Promise<void>((r) => {
+        locked = r;
+      });
+      const holder = conn.db.transaction().execute(async (trx) => {
+        await apiKeys.lock(trx, k.id);
+        await apiKeys.replaceRoles(trx, k.id, orgA, [org(orgA, 'ORG_READ_ONLY')]);
+        locked();
+        await held;
+      });
+      await isLocked;
+      let waiterDone = false;
+      const waiter = other!
+        .transaction()
+        .execute((trx) => apiKeys.replaceRoles(trx, k.id, orgA, [org(orgA, 'ORG_GROUP_CREATOR')]))
+        .then(() => {
+          waiterDone = true;
+        });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(waiterDone).toBe(false);
+      release();
+      await Promise.all([holder, waiter]);
+      expect((await apiKeys.roles(conn.db, k.id)).filter((r) => r.scope === 'org')).toEqual([
+        org(orgA, 'ORG_GROUP_CREATOR'),
+      ]);
+    });
+
+    it('a transaction that fails leaves nothing behind', async () => {
+      const k = newKey(orgA);
+      await failure(
+        conn.db.transaction().execute(async (trx) => {
+          await apiKeys.insert(trx, k, [org(orgA, 'ORG_MEMBER')]);
+          throw new Error('abort');
+        }),
+      );
+      expect(await apiKeys.findById(conn.db, k.id)).toBeUndefined();
+      expect(await apiKeys.roles(conn.db, k.id)).toEqual([]);
+    });
+  });
+
+  it('orgs: list with name and id filters counts with a number', async () => {
+    const ids = [nextId(), nextId(), nextId()];
+    for (const [i, id] of ids.entries())
+      await orgs.insert(conn.db, { id, name: `Listed ${i}`, created: '2024-01-01T00:00:00Z' });
+    const byIds = await orgs.list(conn.db, { ids }, 1, 1);
+    expect(byIds.items.map((o) => o.id)).toEqual([ids[1]]);
+    expect(byIds.totalCount).toBe(3);
+    expect(typeof byIds.totalCount).toBe('number');
+    const byName = await orgs.list(conn.db, { name: 'Listed 2', ids: null }, 0, 10);
+    expect(byName).toEqual({
+      items: [{ id: ids[2], name: 'Listed 2', created: '2024-01-01T00:00:00Z' }],
+      totalCount: 1,
+    });
+    expect(await orgs.list(conn.db, { ids: [] }, 0, 10)).toEqual({ items: [], totalCount: 0 });
+  });
+
+  it('users: insert with roles, find by id and name, personal key credentials', async () => {
+    const id = nextId();
+    const user = {
+      id,
+      username: 'contract@example.com',
+      firstName: 'Con',
+      lastName: 'Tract',
+      emailAddress: null,
+      mobileNumber: null,
+      country: 'NL',
+      created: '2024-01-01T00:00:00Z',
+    };
+    await users.insert(conn.db, { ...user, passwordHash: 'scrypt$x' }, [global('GLOBAL_OWNER')]);
+    const m = generateKeyPair();
+    await users.addPersonalKey(conn.db, { id: nextId(), userId: id, created: user.created, ...m });
+    expect(await users.findById(conn.db, id)).toMatchObject({ ...user, roles: [global('GLOBAL_OWNER')] });
+    expect((await users.findByUsername(conn.db, 'contract@example.com'))?.id).toBe(id);
+    expect(await users.personalKeyCredentials(conn.db, 'contract@example.com')).toEqual([
+      { userId: id, ha1Md5: m.ha1Md5, ha1Sha256: m.ha1Sha256 },
+    ]);
+    expect(await users.any(conn.db)).toBe(true);
+    const dup = await failure(users.insert(conn.db, { ...user, id: nextId(), passwordHash: 'x' }, []));
+    expect(isUniqueViolation(dup)).toBe(true);
+  });
+
+  it('integer columns read back as numbers (events.is_global_admin, access-list counts)', async () => {
+    const id = nextId();
+    await conn.db
+      .insertInto('events')
+      .values({
+        id,
+        created: '2024-01-01T00:00:00Z',
+        event_type: 'API_KEY_CREATED',
+        org_id: null,
+        group_id: null,
+        api_key_id: null,
+        target_public_key: null,
+        target_username: null,
+        actor_public_key: null,
+        actor_username: null,
+        actor_user_id: null,
+        remote_address: '127.0.0.1',
+        whitelist_entry: null,
+        is_global_admin: 1,
+      })
+      .execute();
+    const row = await conn.db
+      .selectFrom('events')
+      .select('is_global_admin')
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    expect(row.is_global_admin).toBe(1);
+    // Counters are 64-bit on both engines (002_postgres_tuning widens PostgreSQL's 32-bit integer).
+    const big = 2 ** 40;
+    await conn.db
+      .insertInto('global_access_list')
+      .values({
+        id: nextId(),
+        cidr_block: '203.0.113.0/24',
+        description: 'big',
+        created: '2024-01-01T00:00:00Z',
+        updated: '2024-01-01T00:00:00Z',
+        count: big,
+        last_used: null,
+        last_used_address: null,
+      })
+      .execute();
+    const g = await conn.db
+      .selectFrom('global_access_list')
+      .select('count')
+      .where('cidr_block', '=', '203.0.113.0/24')
+      .executeTakeFirstOrThrow();
+    expect(g.count).toBe(big);
+  });
+
+  it('usage: increments from several nodes add up, and lastUsed only moves forward', async () => {
+    const orgId = nextId();
+    await orgs.insert(conn.db, { id: orgId, name: 'Usage', created: '2024-01-01T00:00:00Z' });
+    const key = newKey(orgId);
+    await apiKeys.insert(conn.db, key, [org(orgId, 'ORG_MEMBER')]);
+    const blocks = ['192.0.2.0/24', '198.51.100.7/32'];
+    for (const cidr_block of blocks) {
+      await conn.db
+        .insertInto('api_key_access_list')
+        .values({
+          api_key_id: key.id,
+          cidr_block,
+          ip_address: null,
+          created: '2024-01-01T00:00:00Z',
+          count: 0,
+          last_used: null,
+          last_used_address: null,
+        })
+        .execute();
+    }
+    const dbs = await nodes(3);
+    // Long intervals: the test decides when each node flushes.
+    const recorders = dbs.map((db) => new UsageRecorder(db, 3_600_000));
+    const perNode = [500, 300, 200];
+    let second = 0;
+    const when = () =>
+      `2024-02-01T00:${String(Math.floor(second / 60)).padStart(2, '0')}:${String(second % 60).padStart(2, '0')}Z`;
+    const latest = new Map<string, string>();
+    // Hits and flushes interleave across nodes; SQLite's nodes share a connection and flush in turn.
+    const rounds = 5;
+    for (let r = 0; r < rounds; r++) {
+      recorders.forEach((rec, i) => {
+        for (let n = 0; n < perNode[i]! / rounds; n++) {
+          rec.hit('api_key_access_list', key.id, blocks[n % 2]!, `192.0.2.${i + 1}`, when());
+          latest.set(blocks[n % 2]!, when());
+        }
+        second++;
+      });
+      if (dialect === 'postgres') await Promise.all(recorders.map((rec) => rec.flush()));
+      else for (const rec of recorders) await rec.flush();
+    }
+    // A node whose batch is older flushes last: the newer lastUsed stays.
+    recorders[0]!.hit('api_key_access_list', key.id, blocks[0]!, '192.0.2.200', '2024-03-01T00:00:00Z');
+    recorders[1]!.hit('api_key_access_list', key.id, blocks[0]!, '192.0.2.100', '2024-02-15T00:00:00Z');
+    await recorders[0]!.flush();
+    await recorders[1]!.flush();
+    for (const rec of recorders) await rec.close();
+    const rows = await conn.db
+      .selectFrom('api_key_access_list')
+      .select(['cidr_block', 'count', 'last_used', 'last_used_address'])
+      .where('api_key_id', '=', key.id)
+      .orderBy('cidr_block')
+      .execute();
+    const total = rows.reduce((s, r) => s + r.count, 0);
+    expect(total).toBe(500 + 300 + 200 + 2);
+    expect(rows.map((r) => typeof r.count)).toEqual(['number', 'number']);
+    expect(rows[0]).toMatchObject({
+      cidr_block: '192.0.2.0/24',
+      last_used: '2024-03-01T00:00:00Z',
+      last_used_address: '192.0.2.200',
+    });
+    expect(rows[1]!.last_used).toBe(latest.get(blocks[1]!));
+    expect(rows[1]!.last_used_address).toBe('192.0.2.3');
+  });
+
+  it('replay memory in the database: a triple is first-used once across nodes, and expired ones are swept', async () => {
+    const dbs = await nodes(4);
+    const now = Math.floor(Date.now() / 1000);
+    const guards = dbs.map((db) => new DatabaseReplayGuard(db));
+    try {
+      for (let t = 0; t < 5; t++) {
+        const firsts = await Promise.all(
+          guards.map((g) => g.firstUse(`nonce${t}`, 'cn', '00000001', now + 60)),
+        );
+        expect(firsts.filter(Boolean)).toHaveLength(1);
+      }
+      expect(await guards[0]!.firstUse('nonce0', 'cn', '00000002', now + 60)).toBe(true);
+      expect(await guards[1]!.firstUse('nonce0', 'other', '00000001', now + 60)).toBe(true);
+      expect(await guards[2]!.firstUse('old', 'cn', '00000001', now - 10)).toBe(true);
+      await guards[3]!.sweep();
+      const left = await conn.db.selectFrom('digest_replays').select('nonce').execute();
+      expect(left.map((r) => r.nonce).sort()).toEqual([
+        'nonce0',
+        'nonce0',
+        'nonce0',
+        'nonce1',
+        'nonce2',
+        'nonce3',
+        'nonce4',
+      ]);
+    } finally {
+      for (const g of guards) g.close();
+    }
+  });
+
+  it.runIf(dialect === 'postgres')(
+    'PostgreSQL: digest_replays is UNLOGGED and counters are BIGINT',
+    async () => {
+      const { sql } = await import('kysely');
+      const t = await sql<{
+        relpersistence: string;
+      }>`SELECT relpersistence FROM pg_class WHERE relname = 'digest_replays'`.execute(conn.db);
+      expect(t.rows[0]?.relpersistence).toBe('u');
+      const cols = await sql<{ table_name: string; column_name: string; data_type: string }>`
+      SELECT table_name, column_name, data_type FROM information_schema.columns
+       WHERE (table_name, column_name) IN (('digest_replays', 'expires'), ('api_key_access_list', 'count'), ('global_access_list', 'count'))
+       ORDER BY table_name`.execute(conn.db);
+      expect(cols.rows.map((r) => r.data_type)).toEqual(['bigint', 'bigint', 'bigint']);
+    },
+  );
+});
+
+describe.runIf(POSTGRES_URL)('migrations under concurrency (postgres)', () => {
+  it('several nodes migrating one fresh database at once all succeed, and each migration runs once', async () => {
+    const { url } = await freshDatabaseUrl('postgres');
+    const opened: Connection[] = [];
+    try {
+      // Each connect() is what a starting node does: its own pool, then Kysely's Migrator with its lock.
+      const results = await Promise.allSettled(
+        Array.from({ length: 8 }, async () => {
+          const c = await connect(url);
+          opened.push(c);
+          return c;
+        }),
+      );
+      expect(
+        results
+          .filter((r) => r.status === 'rejected')
+          .map((r) => String((r as PromiseRejectedResult).reason)),
+      ).toEqual([]);
+      const db = opened[0]!.db;
+      const rows = (await db
+        .selectFrom('kysely_migration' as never)
+        .select('name' as never)
+        .execute()) as { name: string }[];
+      expect(rows.map((r) => r.name).sort()).toEqual(
+        Object.keys(await migrationProvider.getMigrations()).sort(),
+      );
+      // The schema is whole: every repository works on it from every node.
+      const orgId = nextId();
+      await orgs.insert(opened[3]!.db, { id: orgId, name: 'After race', created: '2024-01-01T00:00:00Z' });
+      expect(await orgs.exists(opened[7]!.db, orgId)).toBe(true);
+    } finally {
+      await Promise.all(opened.map((c) => c.close()));
+      await dropDatabase(url);
+    }
+  });
+});

@@ -244,11 +244,16 @@ export class Authenticator {
           : null;
       }
     }
-    const user = await this.#user(username);
-    if (!user) return null;
-    for (const cred of user.ha1s) {
-      const ha1 = params.algorithm === 'MD5' ? cred.ha1Md5 : cred.ha1Sha256;
-      if (digestsEqual(expectedResponse(ha1, params, method), params.response)) return user.authenticated;
+    // A user's personal keys can grow after its entry was cached (a key made by the CLI or on another node):
+    // when no cached key matches, read them afresh once before refusing.
+    for (const fresh of [false, true]) {
+      const user = await this.#user(username, fresh);
+      if (!user) return null;
+      for (const cred of user.ha1s) {
+        const ha1 = params.algorithm === 'MD5' ? cred.ha1Md5 : cred.ha1Sha256;
+        if (digestsEqual(expectedResponse(ha1, params, method), params.response)) return user.authenticated;
+      }
+      if (!user.cached) return null;
     }
     return null;
   }
@@ -296,10 +301,10 @@ export class Authenticator {
     return res.rows;
   }
 
-  async #user(username: string): Promise<UserEntry | undefined> {
+  async #user(username: string, fresh: boolean): Promise<(UserEntry & { cached: boolean }) | undefined> {
     const cacheKey = `u:${username}`;
-    const hit = this.#cache.get<UserEntry>(cacheKey);
-    if (hit) return hit;
+    const hit = fresh ? undefined : this.#cache.get<UserEntry>(cacheKey);
+    if (hit) return { ...hit, cached: true };
     const epoch = this.#cache.epoch();
     const creds = await users.personalKeyCredentials(this.db, username);
     const userId = creds[0]?.userId;
@@ -315,7 +320,7 @@ export class Authenticator {
       },
     };
     this.#cache.set(cacheKey, entry, epoch);
-    return entry;
+    return { ...entry, cached: false };
   }
 
   /** A compiled view of CIDR blocks (for the global access list). */

@@ -98,6 +98,26 @@ export class AccessList {
 
 const EMPTY = new AccessList([]);
 
+/** A bounded map: when the newer half fills, the older half is dropped (recently used entries survive). */
+class TwoGenerationMap<K, V> {
+  #newer = new Map<K, V>();
+  #older = new Map<K, V>();
+
+  constructor(private readonly half: number) {}
+
+  get(key: K): V | undefined {
+    return this.#newer.get(key) ?? this.#older.get(key);
+  }
+
+  set(key: K, value: V): void {
+    if (this.#newer.size >= this.half) {
+      this.#older = this.#newer;
+      this.#newer = new Map();
+    }
+    this.#newer.set(key, value);
+  }
+}
+
 /** What is cached about a programmatic key. */
 interface KeyEntry {
   ha1Md5: string;
@@ -140,8 +160,8 @@ const GLOBAL_LIST = statement(
 /** Digest verification against the database. */
 export class Authenticator {
   readonly #cache: CredentialCache;
-  /** Nonces whose signature checked out, with the second they expire (see #nonceState). */
-  readonly #signedNonces = new Map<string, number>();
+  /** Nonces known to be genuine (issued here, or whose signature checked out), with their expiry second. */
+  readonly #signedNonces = new TwoGenerationMap<string, number>(20_000);
 
   constructor(
     private readonly db: Db,
@@ -187,19 +207,25 @@ export class Authenticator {
   }
 
   /**
-   * `signer.check`, with the signature verified once per nonce: clients reuse a nonce for many requests,
-   * and its HMAC is the dearest part of checking one. Only the age is worked out again, as `check` does
-   * (issued = expiresAt - lifetime - 1; more than 5 s ahead: invalid; older than the lifetime: expired).
+   * Records a nonce this node just issued (the challenge): its answer then needs no HMAC to be trusted.
+   */
+  issued(nonce: string): void {
+    this.#signedNonces.set(nonce, this.signer.expiresAt(nonce));
+  }
+
+  /**
+   * `signer.check`, with the signature verified at most once per nonce — none at all for nonces this node
+   * issued: clients reuse a nonce for many requests, and its HMAC is the dearest part of checking one. Only
+   * the age is worked out again, as `check` does (issued = expiresAt - lifetime - 1; more than 5 s ahead:
+   * invalid; older than the lifetime: expired).
    */
   #nonceState(nonce: string, now: number): NonceState {
     const expiresAt = this.#signedNonces.get(nonce);
     if (expiresAt === undefined) {
       const state = this.signer.check(nonce, now);
-      if (state !== 'invalid') {
-        if (this.#signedNonces.size >= 10_000) this.#signedNonces.clear();
-        // A copy as the key: the parsed nonce is a slice of the whole Authorization header.
+      // A copy as the key: the parsed nonce is a slice of the whole Authorization header.
+      if (state !== 'invalid')
         this.#signedNonces.set(Buffer.from(nonce, 'latin1').toString('latin1'), this.signer.expiresAt(nonce));
-      }
       return state;
     }
     const age = Math.floor(now / 1000) - (expiresAt - this.signer.lifetimeSeconds - 1);

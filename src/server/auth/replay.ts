@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../storage/database.js';
+import { readerFor, statement } from '../storage/reader.js';
 
 /** Records digest triples; `firstUse` is false for a triple already seen. */
 export interface ReplayGuard {
@@ -110,6 +111,11 @@ class FingerprintSet {
   }
 }
 
+const REMEMBER = statement(
+  'replay_remember',
+  'INSERT INTO digest_replays (nonce, cnonce, nc, expires) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1 AS inserted',
+);
+
 /** A table every node shares: right for several nodes on one PostgreSQL. */
 export class DatabaseReplayGuard implements ReplayGuard {
   readonly #timer: NodeJS.Timeout;
@@ -125,6 +131,10 @@ export class DatabaseReplayGuard implements ReplayGuard {
   }
 
   async firstUse(nonce: string, cnonce: string, nc: string, expiresAtSeconds: number): Promise<boolean> {
+    // Every signed request comes here: on PostgreSQL as a named prepared statement (storage/reader.ts).
+    const reader = readerFor(this.db);
+    if (reader?.dialect === 'postgres')
+      return (await reader.all(REMEMBER, [nonce, cnonce, nc, expiresAtSeconds])).length > 0;
     const res = await this.db
       .insertInto('digest_replays')
       .values({ nonce, cnonce, nc, expires: expiresAtSeconds })

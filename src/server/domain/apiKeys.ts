@@ -32,12 +32,10 @@ export class ApiKeyService {
   constructor(private readonly deps: ServiceDeps) {}
 
   async list(orgId: string, offset: number, limit: number) {
-    await this.#requireOrg(this.deps.db, orgId);
-    const [items, totalCount] = await Promise.all([
-      apiKeys.listByOrg(this.deps.db, orgId, offset, limit),
-      apiKeys.countByOrg(this.deps.db, orgId),
-    ]);
-    return { items, totalCount };
+    // One snapshot (one round trip on PostgreSQL): whether the org exists, the page and the total.
+    const page = await apiKeys.pageOfOrg(this.deps.db, orgId, offset, limit);
+    if (!page.orgExists) throw new ApiError('ORG_NOT_FOUND', [orgId]);
+    return { items: page.items, totalCount: page.totalCount };
   }
 
   async get(orgId: string, keyId: string): Promise<ApiKeyRecord> {

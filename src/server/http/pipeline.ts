@@ -43,6 +43,7 @@ export interface PipelineDeps {
 /** Sends the digest challenge: 401, the exact Ops Manager body, one header per enabled algorithm. */
 export function sendChallenge(reply: FastifyReply, deps: PipelineDeps, stale: boolean): FastifyReply {
   const nonce = deps.signer.issue(deps.clock());
+  deps.authenticator.issued(nonce);
   reply.header(
     'WWW-Authenticate',
     deps.algorithms.map((a) => challengeHeader(nonce, stale, a)),

@@ -53,7 +53,14 @@ export function openDatabase(target: DatabaseTarget): Connection {
     sqlite.pragma('busy_timeout = 10000');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     attachReader(db, { dialect: 'sqlite', location: target.location });
-    return { db, dialect: 'sqlite', close: () => (detachReader(db), db.destroy()) };
+    return {
+      db,
+      dialect: 'sqlite',
+      close: () => {
+        detachReader(db);
+        return db.destroy();
+      },
+    };
   }
   const pool = new pg.Pool({
     connectionString: target.location,
@@ -72,7 +79,14 @@ export function openDatabase(target: DatabaseTarget): Connection {
   pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   attachReader(db, { dialect: 'postgres', pool });
-  return { db, dialect: 'postgres', close: () => (detachReader(db), db.destroy()) };
+  return {
+    db,
+    dialect: 'postgres',
+    close: () => {
+      detachReader(db);
+      return db.destroy();
+    },
+  };
 }
 
 /** Applies pending migrations; Kysely's lock makes concurrent starts of several nodes safe. */

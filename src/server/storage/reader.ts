@@ -1,9 +1,10 @@
 /**
- * Read-only statements for the hot paths (credential loads, list pages, cache generations), beside Kysely:
- * prepared once and reused. On SQLite they run on a second, read-only connection to the same file, so a
- * read never waits behind a write transaction on the main connection and never sees one half-done (WAL:
- * each statement reads the last commit). On PostgreSQL they are named prepared statements on the pool.
- * An in-memory SQLite database has no second connection: there they go through Kysely's own connection.
+ * Statements for the hot paths (credential loads, list pages, cache generations; on PostgreSQL also the
+ * replay-memory insert), beside Kysely, which builds and prepares every query afresh: here each is
+ * prepared once and reused. On SQLite they are reads on a second, read-only connection to the same file, so
+ * a read never waits behind a write transaction on the main connection and never sees one half-done (WAL:
+ * each read transaction sees the last commit). On PostgreSQL they are named prepared statements on the
+ * pool. An in-memory SQLite database has no second connection: there they go through Kysely's own.
  */
 import SQLite from 'better-sqlite3';
 import { CompiledQuery, type SqliteDatabase } from 'kysely';
@@ -15,12 +16,29 @@ export interface Statement {
   readonly name: string;
   readonly sqlite: string;
   readonly postgres: string;
+  /** Where the SQLite text numbered its parameters (`?2`): which parameter each `?` takes, in order. */
+  readonly sqliteOrder?: readonly number[];
 }
 
-/** Declares a statement; the PostgreSQL text defaults to the SQLite one with `?` numbered as `$1, $2…`. */
+/**
+ * Declares a statement; the PostgreSQL text defaults to the SQLite one with `?` numbered as `$1, $2…`.
+ * Numbered SQLite parameters (`?1`, usable more than once) are rewritten as plain `?`s, bound in order.
+ */
 export function statement(name: string, sqlite: string, postgres?: string): Statement {
   let i = 0;
-  return { name, sqlite, postgres: postgres ?? sqlite.replace(/\?/g, () => `$${++i}`) };
+  const pg = postgres ?? sqlite.replace(/\?/g, () => `$${++i}`);
+  if (!/\?\d/.test(sqlite)) return { name, sqlite, postgres: pg };
+  const order: number[] = [];
+  const text = sqlite.replace(/\?(\d+)/g, (_, n: string) => {
+    order.push(Number(n) - 1);
+    return '?';
+  });
+  return { name, sqlite: text, postgres: pg, sqliteOrder: order };
+}
+
+/** The parameters as the SQLite text of `s` takes them. */
+function sqliteParams(s: Statement, params: readonly unknown[]): unknown[] {
+  return s.sqliteOrder ? s.sqliteOrder.map((i) => params[i]) : [...params];
 }
 
 /** Synchronous reads, where a statement costs no more than a function call (a SQLite file). */
@@ -44,7 +62,8 @@ export interface Reader {
 class SqliteFileReader implements Reader {
   readonly dialect = 'sqlite';
   readonly sync: SyncReader = {
-    all: <R>(s: Statement, params: readonly unknown[]) => this.#statement(s).all(...params) as R[],
+    all: <R>(s: Statement, params: readonly unknown[]) =>
+      this.#statement(s).all(...sqliteParams(s, params)) as R[],
     column: <T>(s: Statement, params: readonly unknown[]) => this.#column<T>(s, params),
     snapshot: <T>(fn: () => T) => this.#snapshot(fn),
   };
@@ -74,7 +93,7 @@ class SqliteFileReader implements Reader {
   }
 
   async all<R>(s: Statement, params: readonly unknown[]): Promise<R[]> {
-    return this.#statement(s).all(...params) as R[];
+    return this.#statement(s).all(...sqliteParams(s, params)) as R[];
   }
 
   #column<T>(s: Statement, params: readonly unknown[]): T[] {
@@ -83,7 +102,7 @@ class SqliteFileReader implements Reader {
       stmt = this.#open().prepare(s.sqlite).pluck();
       this.#columns.set(s.name, stmt);
     }
-    return stmt.all(...params) as T[];
+    return stmt.all(...sqliteParams(s, params)) as T[];
   }
 
   #snapshot<T>(fn: () => T): T {
@@ -133,8 +152,11 @@ class KyselyReader implements Reader {
   ) {}
 
   async all<R>(s: Statement, params: readonly unknown[]): Promise<R[]> {
-    const text = this.dialect === 'sqlite' ? s.sqlite : s.postgres;
-    const res = await this.db.executeQuery<R>(CompiledQuery.raw(text, [...params]));
+    const res = await this.db.executeQuery<R>(
+      this.dialect === 'sqlite'
+        ? CompiledQuery.raw(s.sqlite, sqliteParams(s, params))
+        : CompiledQuery.raw(s.postgres, [...params]),
+    );
     return res.rows as R[];
   }
 

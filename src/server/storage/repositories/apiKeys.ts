@@ -4,7 +4,8 @@ import type { SelectQueryBuilder } from 'kysely';
 import type { RoleAssignment } from '../../../schema/roles.js';
 import type { StoredSecret } from '../../auth/credentials.js';
 import type { Database, Db } from '../database.js';
-import { countKeys, listKeys } from '../keyPages.js';
+import { countKeys, type KeyPage, listKeys, readKeyPage } from '../keyPages.js';
+import { orgs } from './orgs.js';
 import { roleColumns, sortRoles, toRole } from './roles.js';
 
 /** A key as the domain sees it: no secret, only the redaction tail. */
@@ -112,6 +113,21 @@ export const apiKeys = {
     q = orgId === null ? q.where('org_id', 'is', null) : q.where('org_id', '=', orgId);
     const row = await q.executeTakeFirstOrThrow();
     return Number(row.n);
+  },
+
+  /**
+   * What an org's key list needs, from one snapshot (one round trip on PostgreSQL): whether the org exists,
+   * one page of its keys and its total.
+   */
+  async pageOfOrg(db: Db, orgId: string, offset: number, limit: number): Promise<KeyPage> {
+    const page = await readKeyPage(db, orgId, offset, limit);
+    if (page) return page;
+    if (!(await orgs.exists(db, orgId))) return { orgExists: false, items: [], totalCount: 0 };
+    const [items, totalCount] = await Promise.all([
+      apiKeys.listByOrg(db, orgId, offset, limit),
+      apiKeys.countByOrg(db, orgId),
+    ]);
+    return { orgExists: true, items, totalCount };
   },
 
   /** One page of the keys holding any role in a project. */

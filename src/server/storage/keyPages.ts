@@ -16,11 +16,9 @@
  * the counter, ids and version travel in one statement and a change in between is detected and retried.
  */
 import { sql } from 'kysely';
-import type { RoleAssignment } from '../../schema/roles.js';
 import type { Db } from './database.js';
 import { type Reader, readerFor, type SyncReader, statement } from './reader.js';
-import type { ApiKeyRecord } from './repositories/apiKeys.js';
-import { sortRoles, toRole } from './repositories/roles.js';
+import { type ApiKeyRecord, foldKeyRows } from './repositories/apiKeys.js';
 
 /** Keys per bucket after a split; a bucket is split once it holds more than twice as many. */
 export const BUCKET_SIZE = 128;
@@ -396,37 +394,17 @@ async function fillRecords(
 
 /** Caches the records of `rows` (one row per role); returns how many keys they held. */
 function storeRecords(s: DbState, state: OrgState, rows: RecordRow[]): number {
-  const read = new Map<string, ApiKeyRecord>();
-  for (const r of rows) {
-    let rec = read.get(r.id);
-    if (!rec) {
-      rec = {
-        id: r.id,
-        orgId: r.org_id,
-        publicKey: r.public_key,
-        desc: r.description,
-        keyTail: r.key_tail,
-        created: r.created,
-        roles: [],
-      };
-      read.set(r.id, rec);
-    }
-    if (r.scope !== null)
-      rec.roles.push(toRole({ scope: r.scope, scope_id: r.scope_id ?? '', role_name: r.role_name ?? '' }));
-  }
-  if (s.records + read.size > MAX_RECORDS) {
+  const read = foldKeyRows(rows);
+  if (s.records + read.length > MAX_RECORDS) {
     for (const o of s.orgs.values()) {
       o.records.clear();
       o.pages.clear();
     }
     s.records = 0;
   }
-  for (const rec of read.values()) {
-    sortRoles(rec.roles as RoleAssignment[]);
-    state.records.set(rec.id, rec);
-  }
-  s.records += read.size;
-  return read.size;
+  for (const rec of read) state.records.set(rec.id, rec);
+  s.records += read.length;
+  return read.length;
 }
 
 /** The number of keys of `orgId` (null: global keys), or undefined without a reader. */

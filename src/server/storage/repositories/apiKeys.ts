@@ -236,6 +236,24 @@ async function withRoles(
     ])
     .orderBy('k.id')
     .execute();
+  return foldKeyRows(rows);
+}
+
+/** A key joined with one of its roles (null columns: a key without roles), as both read paths select it. */
+export interface KeyRoleRow {
+  id: string;
+  org_id: string | null;
+  public_key: string;
+  description: string;
+  key_tail: string;
+  created: string;
+  scope: string | null;
+  scope_id: string | null;
+  role_name: string | null;
+}
+
+/** Folds key-with-role rows (one per role) into records, in first-seen order, each with its roles sorted. */
+export function foldKeyRows(rows: readonly KeyRoleRow[]): ApiKeyRecord[] {
   const byKey = new Map<string, ApiKeyRecord>();
   for (const r of rows) {
     let rec = byKey.get(r.id);
@@ -251,8 +269,8 @@ async function withRoles(
       };
       byKey.set(r.id, rec);
     }
-    if (r.scope !== null && r.scope_id !== null && r.role_name !== null)
-      rec.roles.push(toRole({ scope: r.scope, scope_id: r.scope_id, role_name: r.role_name }));
+    if (r.scope !== null && r.role_name !== null)
+      rec.roles.push(toRole({ scope: r.scope, scope_id: r.scope_id ?? '', role_name: r.role_name }));
   }
   const out = [...byKey.values()];
   for (const rec of out) sortRoles(rec.roles);

@@ -19,6 +19,7 @@ import { sql } from 'kysely';
 import type { Db } from './database.js';
 import { type Reader, readerFor, type SyncReader, statement } from './reader.js';
 import { type ApiKeyRecord, foldKeyRows } from './repositories/apiKeys.js';
+import { ORG_EXISTS } from './repositories/orgs.js';
 
 /** Keys per bucket after a split; a bucket is split once it holds more than twice as many. */
 export const BUCKET_SIZE = 128;
@@ -66,10 +67,6 @@ const BUCKETS = statement(
 );
 const COUNT = statement('key_count', 'SELECT n FROM api_key_counts WHERE org_key = ?');
 const COUNTER = statement('key_counter', 'SELECT n, version FROM api_key_counts WHERE org_key = ?');
-const ORG_EXISTS = statement('key_org_exists', 'SELECT 1 FROM orgs WHERE id = ?');
-
-/** `?N` parameters, written `$N` for PostgreSQL. */
-const numbered = (name: string, sqlite: string) => statement(name, sqlite, sqlite.replace(/\?(\d)/g, '$$$1'));
 
 // `LIMIT ? + 0`, not `LIMIT ?`: SQLite plans with a bare LIMIT parameter's value, so every new binding of
 // one would re-prepare the statement (measured: 3 µs on a 0.3 µs query).
@@ -80,25 +77,24 @@ const PAGE_IDS_GLOBAL = statement('key_page_ids_global', idsSql('org_id IS NULL'
 
 /**
  * Asynchronous readers (PostgreSQL): whether the org exists, its counter and (PAGE) the page's ids, in one
- * statement — one snapshot, one round trip. Global keys (org '') always "exist".
+ * statement — one snapshot, one round trip. Global keys (org '') always "exist". The ids come back as one
+ * comma-separated text (ids are hex): one value to decode, not a row each.
  */
-const counterSql = (org: string, orgKey: string) =>
-  `SELECT ${org} AS org, c.n, c.version FROM (SELECT 1 AS one) x
-     LEFT JOIN api_key_counts c ON c.org_key = ${orgKey}`;
-const ORG_COUNTER = numbered('key_org_counter', counterSql('(SELECT 1 FROM orgs WHERE id = ?1)', '?1'));
-const GLOBAL_COUNTER = numbered('key_global_counter', counterSql('1', "''"));
-// The ids come back as one comma-separated text (ids are hex): one value to decode, not 100 rows.
-const pageStatement = (name: string, org: string, orgKey: string, ids: string) => {
-  const text = (agg: string) =>
-    counterSql(org, orgKey).replace(
-      ' FROM (SELECT 1',
-      `, (SELECT ${agg}(id, ',' ORDER BY id) FROM (${ids}) p) AS ids FROM (SELECT 1`,
-    );
-  return statement(name, text('group_concat'), text('string_agg').replace(/\?(\d)/g, '$$$1'));
-};
+const counterSql = (org: string, orgKey: string, ids?: { agg: string; query: string }) =>
+  `SELECT ${org} AS org, c.n, c.version${ids ? `, (SELECT ${ids.agg}(id, ',' ORDER BY id) FROM (${ids.query}) p) AS ids` : ''}
+     FROM (SELECT 1 AS one) x LEFT JOIN api_key_counts c ON c.org_key = ${orgKey}`;
+const ORG = '(SELECT 1 FROM orgs WHERE id = ?1)';
+const ORG_COUNTER = statement('key_org_counter', counterSql(ORG, '?1'));
+const GLOBAL_COUNTER = statement('key_global_counter', counterSql('1', "''"));
+const pageStatement = (name: string, org: string, orgKey: string, query: string) =>
+  statement(
+    name,
+    counterSql(org, orgKey, { agg: 'group_concat', query }),
+    counterSql(org, orgKey, { agg: 'string_agg', query }),
+  );
 const ORG_PAGE = pageStatement(
   'key_org_page',
-  '(SELECT 1 FROM orgs WHERE id = ?1)',
+  ORG,
   '?1',
   'SELECT id FROM api_keys WHERE org_id = ?1 AND id >= ?2 ORDER BY id LIMIT ?3 + 0 OFFSET ?4',
 );

@@ -21,12 +21,15 @@ export interface Statement {
 }
 
 /**
- * Declares a statement; the PostgreSQL text defaults to the SQLite one with `?` numbered as `$1, $2…`.
- * Numbered SQLite parameters (`?1`, usable more than once) are rewritten as plain `?`s, bound in order.
+ * Declares a statement; the PostgreSQL text defaults to the SQLite one. Parameters are `?` (in order) or
+ * `?1, ?2…` (by number, usable more than once): PostgreSQL gets `$1, $2…`; SQLite gets plain `?`s, bound
+ * in the order they appear.
  */
-export function statement(name: string, sqlite: string, postgres?: string): Statement {
+export function statement(name: string, sqlite: string, postgres = sqlite): Statement {
   let i = 0;
-  const pg = postgres ?? sqlite.replace(/\?/g, () => `$${++i}`);
+  const pg = /\?\d/.test(postgres)
+    ? postgres.replace(/\?(\d+)/g, '$$$1')
+    : postgres.replace(/\?/g, () => `$${++i}`);
   if (!/\?\d/.test(sqlite)) return { name, sqlite, postgres: pg };
   const order: number[] = [];
   const text = sqlite.replace(/\?(\d+)/g, (_, n: string) => {

@@ -2,7 +2,8 @@
 import type { Db } from '../database.js';
 import { readerFor, statement } from '../reader.js';
 
-const ORG_EXISTS = statement('org_exists', 'SELECT 1 FROM orgs WHERE id = ?');
+/** Whether an org exists: the one statement every org-scoped request runs (storage/reader.ts). */
+export const ORG_EXISTS = statement('org_exists', 'SELECT 1 FROM orgs WHERE id = ?');
 
 /** An organization. */
 export interface OrgRecord {

@@ -107,7 +107,13 @@ describe.each(DIALECTS)('global access list (%s)', (dialect) => {
   });
 
   it('refuses duplicates and bad input, changing nothing', async () => {
-    const before = (await digest(admin, 'GET', url)).json;
+    // The admin's own requests are counted on the loopback entry meanwhile: compare without lastUsed.
+    const entries = async () =>
+      ((await digest(admin, 'GET', url)).json as { results: Entry[] }).results.map((e) => ({
+        ...e,
+        lastUsed: undefined,
+      }));
+    const before = await entries();
     const dup = [
       409,
       'DUPLICATE_GLOBAL_ACCESS_LIST_ENTRY',
@@ -148,7 +154,7 @@ describe.each(DIALECTS)('global access list (%s)', (dialect) => {
       'INVALID_JSON',
       'Received JSON does not match expected format.',
     );
-    expect((await digest(admin, 'GET', url)).json).toEqual(before);
+    expect(await entries()).toEqual(before);
     // The longest accepted description is 250 characters.
     const long = await add({ cidrBlock: '10.1.0.0/16', description: 'd'.repeat(250) });
     expect(long.status).toBe(200);

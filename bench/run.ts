@@ -17,6 +17,7 @@
  *   --postgres-url URL              [BENCH_POSTGRES_URL] admin URL; a database is created and dropped
  *   --profile DIR                   [BENCH_PROFILE]    run pakman under --cpu-prof, profiles in DIR
  *   --json FILE                     [BENCH_JSON]       also write the results as JSON
+ *   (environment only)              [BENCH_NODE_ARGS]  extra Node flags for pakman, e.g. --perf-basic-prof
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -264,6 +265,8 @@ async function checkBaseline(port: number, routes: RecordedRoute[]): Promise<voi
   }
 }
 
+const EXTRA_NODE_ARGS = (env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 /** Node flags for pakman: under --profile, a CPU profile per thread in PROFILE/<dialect>-<tag>/. */
 function serverArgs(tag: string): string[] {
   if (!PROFILE) return [];
@@ -291,7 +294,7 @@ async function withServers<T>(
       BENCH_NONCE_LIFETIME: opts.nonceLifetime,
       BENCH_WORKERS: String(opts.workers),
     },
-    [...serverArgs(`${db.dialect}-${opts.tag}`), ...(opts.nodeArgs ?? [])],
+    [...serverArgs(`${db.dialect}-${opts.tag}`), ...(opts.nodeArgs ?? []), ...EXTRA_NODE_ARGS],
   );
   const dir = mkdtempSync(join(tmpdir(), 'pakman-bench-routes-'));
   let baseline: Child | undefined;

@@ -2,20 +2,37 @@
  * HTTP Digest rules of api.md §4 against the real server: stale nonces, replays, the nc and uri rules,
  * quoting variants, and SHA-256 when enabled.
  */
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeHa1, expectedResponse } from '../src/server/auth/digest.js';
-import { bootstrap, type Creds, raw } from './support/client.js';
+import { bootstrap, type Creds, digest, raw } from './support/client.js';
+import { DIALECTS } from './support/dialects.js';
 import { authorization, challengeNonce } from './support/digestHeader.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
-describe('digest authentication rules', () => {
+/** The raw bytes of one response to `request` (sent as-is on a fresh connection that the server closes). */
+function rawExchange(origin: string, request: string): Promise<string> {
+  const { hostname, port } = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), hostname, () => socket.write(request));
+    let text = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+    });
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+}
+
+describe.each(DIALECTS)('digest authentication rules (%s)', (dialect) => {
   let s: TestServer;
-  let admin: Creds;
+  let admin: Creds & { id: string };
   let user: { username: string; password: string };
   const path = '/api/public/v1.0/orgs';
 
   beforeAll(async () => {
-    s = await startTestServer({ nonceLifetimeSeconds: 2 });
+    s = await startTestServer({ nonceLifetimeSeconds: 2, dialect });
     admin = await bootstrap(s.base);
     user = { username: admin.publicKey, password: admin.privateKey };
   });
@@ -40,6 +57,98 @@ describe('digest authentication rules', () => {
     const challenge = String(replay.headers['www-authenticate']);
     expect(challenge).toMatch(/stale=true$/);
     expect(challenge).not.toContain(nonce);
+  });
+
+  it('refuses a replay as stale whatever the original was answered, and the replay changes nothing', async () => {
+    // Reads start before the shared replay memory answers (PostgreSQL); their answer waits for it.
+    const missingOrg = '/api/public/v1.0/orgs/0123456789abcdef01234567';
+    for (const [target, first] of [
+      [missingOrg, 404],
+      ['/api/public/v1.0/nowhere', 404],
+      [`${path}?pretty=maybe`, 400],
+      [path, 200],
+    ] as const) {
+      const header = authorization(user, 'GET', target, await challengeNonce(`${s.base}/orgs`));
+      expect((await get(header, target)).status, target).toBe(first);
+      const again = await get(header, target);
+      expect(again.status, target).toBe(401);
+      expect(String(again.headers['www-authenticate'])).toMatch(/, stale=true$/);
+      expect(again.text).toBe(
+        '{"detail":"You are not authorized for this resource.","error":401,"reason":"Unauthorized"}',
+      );
+    }
+    // A write is replayed to no effect: one org, however often its request is sent again.
+    const name = `replayed-${dialect}`;
+    const body = JSON.stringify({ name });
+    const create = authorization(user, 'POST', path, await challengeNonce(`${s.base}/orgs`));
+    const post = () =>
+      raw('POST', `${s.origin}${path}`, { rawBody: body, headers: { authorization: create } });
+    expect((await post()).status).toBe(200);
+    const replays = await Promise.all([post(), post(), post()]);
+    expect(replays.map((r) => r.status)).toEqual([401, 401, 401]);
+    const orgs = await digest(admin, 'GET', `${s.base}/orgs?itemsPerPage=500`);
+    const named = (orgs.json as { results: { name: string }[] }).results.filter((o) => o.name === name);
+    expect(named).toHaveLength(1);
+  });
+
+  it('counts an access-list entry once per genuine request, never for a replay', async () => {
+    const orgId = (
+      (await digest(admin, 'POST', `${s.base}/orgs`, { body: { name: `usage-${dialect}` } })).json as {
+        id: string;
+      }
+    ).id;
+    const made = await digest(admin, 'POST', `${s.base}/orgs/${orgId}/apiKeys`, {
+      body: { desc: 'counted', roles: ['ORG_READ_ONLY'] },
+    });
+    const key = made.json as { id: string; publicKey: string; privateKey: string };
+    const entries = `${s.base}/orgs/${orgId}/apiKeys/${key.id}/accessList`;
+    expect((await digest(admin, 'POST', entries, { body: [{ cidrBlock: '127.0.0.1/32' }] })).status).toBe(
+      200,
+    );
+    const target = `/api/public/v1.0/orgs/${orgId}`;
+    const creds = { username: key.publicKey, password: key.privateKey };
+    const header = authorization(creds, 'GET', target, await challengeNonce(`${s.base}/orgs`));
+    expect((await get(header, target)).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await get(header, target)).status).toBe(401);
+    // Usage reaches the database within about a second.
+    const deadline = Date.now() + 5000;
+    let count = 0;
+    while (Date.now() < deadline) {
+      const listed = await digest(admin, 'GET', entries);
+      count = (listed.json as { results: { count: number }[] }).results[0]!.count;
+      if (count > 0) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+    const listed = await digest(admin, 'GET', entries);
+    expect((listed.json as { results: { count: number }[] }).results[0]!.count).toBe(1);
+  });
+
+  it('challenges requests without credentials with the same bytes whichever way they take', async () => {
+    const request = (target: string, extra = '') =>
+      `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n${extra}Connection: close\r\n\r\n`;
+    // Without credentials (answered before routing); with a header that is no digest (by the pipeline).
+    const bare = await rawExchange(s.origin, request(path));
+    const refused = await rawExchange(s.origin, request(path, 'Authorization: Basic eDp5\r\n'));
+    const unknown = await rawExchange(s.origin, request('/favicon.ico'));
+    const normalize = (text: string) =>
+      text.replace(/nonce="[^"]+"/, 'nonce="N"').replace(/\r\nDate: [^\r]+/, '\r\nDate: D');
+    expect(normalize(bare)).toBe(normalize(refused));
+    expect(normalize(unknown)).toBe(normalize(refused));
+    expect(bare).toMatch(
+      /^HTTP\/1\.1 401 Unauthorized\r\nx-mongodb-service-version: gitHash=[^\r]+\r\nwww-authenticate: Digest realm="MMS Public API", domain="", nonce="[A-Za-z0-9+/]{32}", algorithm=MD5, qop="auth", stale=false\r\ncontent-type: application\/json\r\ncontent-length: 90\r\n/,
+    );
+    // Every nonce issued this way is one the server then accepts.
+    const nonce = /nonce="([^"]+)"/.exec(bare)![1]!;
+    expect((await get(authorization(user, 'GET', path, nonce))).status).toBe(200);
+    // Public paths are not challenged, with or without a trailing slash.
+    expect((await raw('GET', `${s.origin}/api/private/unauth/version`)).status).toBe(200);
+    expect((await raw('GET', `${s.origin}/api/private/unauth/version/`)).status).toBe(200);
+    const again = await raw('POST', `${s.base}/unauth/users`, {
+      body: { username: 'second@example.com', password: 'Correct-Horse-9', firstName: 'B', lastName: 'B' },
+    });
+    expect(again.status).not.toBe(401);
+    expect(again.json).toMatchObject({ errorCode: expect.any(String) });
   });
 
   it('answers an expired nonce with stale=true only when the response was right', async () => {

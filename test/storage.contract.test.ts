@@ -528,6 +528,20 @@ describe.each(DIALECTS)('storage contract (%s)', (dialect) => {
         );
         expect(firsts.filter(Boolean)).toHaveLength(1);
       }
+      // Concurrent calls on one node share statements on PostgreSQL (storage/turnBatch.ts): a triple sent
+      // twice at once, or by every node at once in overlapping batches, is still first-used exactly once.
+      const triples = Array.from({ length: 60 }, (_, i) => [`burst${i % 10}`, `c${i % 3}`] as const);
+      const answers = await Promise.all(
+        guards.flatMap((g) => triples.map(([n, c]) => g.firstUse(n, c, '00000001', now + 60))),
+      );
+      const winners = new Map<string, number>();
+      answers.forEach((first, i) => {
+        const [n, c] = triples[i % triples.length]!;
+        if (first) winners.set(`${n}/${c}`, (winners.get(`${n}/${c}`) ?? 0) + 1);
+      });
+      expect(winners.size).toBe(new Set(triples.map(([n, c]) => `${n}/${c}`)).size);
+      expect([...winners.values()].every((n) => n === 1)).toBe(true);
+      await conn.db.deleteFrom('digest_replays').where('nonce', 'like', 'burst%').execute();
       expect(await guards[0]!.firstUse('nonce0', 'cn', '00000002', now + 60)).toBe(true);
       expect(await guards[1]!.firstUse('nonce0', 'other', '00000001', now + 60)).toBe(true);
       expect(await guards[2]!.firstUse('old', 'cn', '00000001', now - 10)).toBe(true);

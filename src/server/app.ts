@@ -1,4 +1,5 @@
 /** buildApp(deps): the Fastify application with every plugin and route; it never listens. */
+import http from 'node:http';
 import Fastify, {
   type FastifyInstance,
   type FastifyRequest,
@@ -22,8 +23,9 @@ import { ProjectKeyService } from './domain/projectKeys.js';
 import { ProjectService } from './domain/projects.js';
 import { UserService } from './domain/users.js';
 import { errorHandler, notFoundHandler, RouteTable } from './http/errors.js';
-import { render, sendJson } from './http/output.js';
-import { requestPipeline } from './http/pipeline.js';
+import { lazyChildLogger } from './http/logging.js';
+import { render, sendJson, sendText } from './http/output.js';
+import { earlyChallenge, type PipelineDeps, requestPipeline } from './http/pipeline.js';
 import type { RouteSpec } from './http/route.js';
 import { accessListRoutes } from './http/routes/accessLists.js';
 import { apiKeyRoutes } from './http/routes/apiKeys.js';
@@ -90,18 +92,49 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const algorithms: DigestAlgorithm[] = deps.sha256 ? ['MD5', 'SHA-256'] : ['MD5'];
   const signer = new NonceSigner(deps.secret, deps.nonceLifetimeSeconds ?? 60);
   const replay = deps.replay ?? new MemoryReplayGuard(clock);
+  const authenticator = new Authenticator(deps.db, signer, replay, new Set(algorithms), clock);
+  const usage = new UsageRecorder(deps.db, deps.usageFlushMs ?? 1000, (e) =>
+    app.log.warn({ err: e }, 'usage flush failed'),
+  );
+  const pipeline: PipelineDeps = {
+    db: deps.db,
+    authenticator,
+    signer,
+    usage,
+    algorithms,
+    publicUrl: deps.publicUrl?.replace(/\/+$/, ''),
+    versionHeader: `gitHash=${version.gitHash}; versionString=${version.versionString}`,
+    clock,
+    globalAccessList: async (): Promise<CompiledCidr[]> => (await authenticator.globalAccessList()).entries,
+  };
+  const routes = allRoutes({ db: deps.db, clock }, version).map((spec) => ({
+    ...spec,
+    url: spec.url.startsWith('/api/') ? spec.url : `${API_BASE}${spec.url}`,
+  }));
+  const challenge = earlyChallenge(
+    pipeline,
+    new Set(routes.filter((r) => r.action === 'public').map((r) => r.url)),
+  );
   const app = Fastify({
     logger: deps.logger ?? false,
     trustProxy: trustProxyOption(deps.trustProxy),
     bodyLimit,
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLogger,
     exposeHeadRoutes: false,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: false },
+    // The HTTP/1.1 server Fastify would make (lib/server.js, with its defaults: keep-alive 72 s, no request
+    // or connection timeout), with requests without credentials challenged before routing.
+    serverFactory: (handler) => {
+      const server = http.createServer((req, res) => {
+        if (!challenge(req, res)) handler(req, res);
+      });
+      server.keepAliveTimeout = 72_000;
+      server.requestTimeout = 0;
+      server.setTimeout(0);
+      return server;
+    },
   });
-  const usage = new UsageRecorder(deps.db, deps.usageFlushMs ?? 1000, (e) =>
-    app.log.warn({ err: e }, 'usage flush failed'),
-  );
-  const authenticator = new Authenticator(deps.db, signer, replay, new Set(algorithms), clock);
 
   app.decorateRequest('ctx', null as never);
   app.removeAllContentTypeParsers();
@@ -117,20 +150,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     done(new ApiError('UNSUPPORTED_MEDIA_TYPE'), undefined),
   );
 
-  app.addHook(
-    'onRequest',
-    requestPipeline({
-      db: deps.db,
-      authenticator,
-      signer,
-      usage,
-      algorithms,
-      publicUrl: deps.publicUrl?.replace(/\/+$/, ''),
-      versionHeader: `gitHash=${version.gitHash}; versionString=${version.versionString}`,
-      clock,
-      globalAccessList: async (): Promise<CompiledCidr[]> => (await authenticator.globalAccessList()).entries,
-    }),
-  );
+  app.addHook('onRequest', requestPipeline(pipeline));
   // Credentials are cached (auth/cache.ts): anything but a read may have changed one, so it is forgotten
   // before the response goes out; the next request, whoever sends it, reads afresh.
   const mayHaveChanged = (req: FastifyRequest) => req.method !== 'GET' && req.method !== 'HEAD';
@@ -145,17 +165,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setErrorHandler(errorHandler(bodyLimit));
 
   const table = new RouteTable();
-  for (const spec of allRoutes({ db: deps.db, clock }, version)) {
-    const url = spec.url.startsWith('/api/') ? spec.url : `${API_BASE}${spec.url}`;
-    table.add(spec.method, url);
+  for (const spec of routes) {
+    table.add(spec.method, spec.url);
     app.route({
       method: spec.method,
-      url,
+      url: spec.url,
       config: { action: spec.action },
       handler: async (req, reply) => {
         const res = await spec.handler(req, reply);
-        if (res.text !== undefined)
-          return reply.code(res.status).type('text/plain; charset=utf-8').send(res.text);
+        if (res.text !== undefined) return sendText(reply, res.status, res.text);
         const r = render(res.status, res.body, req.ctx.output);
         return sendJson(reply, r.status, r.body);
       },

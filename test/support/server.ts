@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type AppDeps, buildApp } from '../../src/server/app.js';
+import { DatabaseReplayGuard } from '../../src/server/auth/replay.js';
 import { type Connection, connect } from '../../src/server/storage/connect.js';
 import { createDatabase, dropDatabase, POSTGRES_URL } from './postgres.js';
 
@@ -53,7 +54,15 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const fresh = opts.databaseUrl ? { url: opts.databaseUrl, dir: '' } : await freshDatabaseUrl(dialect);
   const conn = await connect(fresh.url);
   const { dialect: _d, databaseUrl: _u, ...deps } = opts;
-  const app = await buildApp({ secret: 'test-secret-test-secret-test-secret!', ...deps, db: conn.db });
+  // The replay memory `pakman serve` uses (main.ts): on PostgreSQL the shared table, whose answer a read
+  // does not wait for before it starts (http/pipeline.ts).
+  const replay = conn.dialect === 'postgres' ? new DatabaseReplayGuard(conn.db) : undefined;
+  const app = await buildApp({
+    secret: 'test-secret-test-secret-test-secret!',
+    ...(replay ? { replay } : {}),
+    ...deps,
+    db: conn.db,
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;

@@ -40,6 +40,18 @@ export interface Authenticated {
   globalKey: boolean;
 }
 
+/**
+ * A request whose digest is correct, on a nonce still valid. It is genuine only if its (nonce, cnonce, nc)
+ * is used for the first time: `firstUse` answers that — at once where the replay memory is this process's,
+ * later where it is the shared table (PostgreSQL), so that a read can run meanwhile (http/pipeline.ts).
+ * False means a replay (answer 401 with `stale=true`); a rejection, that the replay memory is unreachable.
+ */
+export interface Verified {
+  ok: true;
+  caller: Authenticated;
+  firstUse: boolean | Promise<boolean>;
+}
+
 /** A refused attempt; `stale` asks the client to retry with the fresh nonce. */
 export interface Refused {
   ok: false;
@@ -173,12 +185,15 @@ export class Authenticator {
     this.#cache = new CredentialCache(readerFor(db));
   }
 
-  /** Verifies `header` for `method` on `target` (path + query as received). */
+  /**
+   * Verifies `header` for `method` on `target` (path + query as received), and starts its replay check
+   * (`Verified.firstUse`): the caller must not act on the request, nor answer it, before that says true.
+   */
   async authenticate(
     header: string | undefined,
     method: string,
     target: string,
-  ): Promise<Authenticated | Refused> {
+  ): Promise<Verified | Refused> {
     const params = parseDigestHeader(header);
     if (
       !params ||
@@ -196,14 +211,14 @@ export class Authenticator {
     if (!who) return { ok: false, stale: false };
     // Only a correct response earns the stale hint, so it never confirms a guessed key.
     if (nonceState === 'expired') return { ok: false, stale: true };
-    const first = await this.replay.firstUse(
+    const firstUse = this.replay.firstUse(
       params.nonce,
       params.cnonce,
       params.nc,
       this.#signedNonces.get(params.nonce) ?? this.signer.expiresAt(params.nonce),
     );
-    if (!first) return { ok: false, stale: true };
-    return who;
+    if (firstUse === false) return { ok: false, stale: true };
+    return { ok: true, caller: who, firstUse };
   }
 
   /**

@@ -2,7 +2,7 @@
  * HTTP Digest authentication, server side (RFC 7616 / RFC 2617, qop=auth), as Ops Manager speaks it.
  * Pure: parsing, hashing, stateless signed nonces and the challenge header; no I/O.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 
 /** The realm Ops Manager uses. */
 export const REALM = 'MMS Public API';
@@ -108,6 +108,20 @@ export function digestsEqual(a: string, b: string): boolean {
 /** The outcome of checking a nonce. */
 export type NonceState = 'valid' | 'expired' | 'invalid';
 
+/** Random bytes drawn from the CSPRNG a few kilobytes at a time (one system call per 512 nonces). */
+const pool = Buffer.alloc(4096);
+let poolUsed = pool.length;
+
+/** Fills 8 bytes of `target` at `offset` with fresh random bytes (each pool byte is used once). */
+function randomInto(target: Buffer, offset: number): void {
+  if (poolUsed + 8 > pool.length) {
+    randomFillSync(pool);
+    poolUsed = 0;
+  }
+  pool.copy(target, offset, poolUsed, poolUsed + 8);
+  poolUsed += 8;
+}
+
 /**
  * Stateless nonces: base64 of 4 bytes issue time (seconds), 8 random bytes and a 12-byte HMAC-SHA256
  * over both, keyed with the deployment secret. 24 bytes encode to 32 characters of [A-Za-z0-9+/], no `=`,
@@ -128,10 +142,12 @@ export class NonceSigner {
 
   /** A fresh nonce issued at `nowMs`. */
   issue(nowMs: number = Date.now()): string {
-    const head = Buffer.allocUnsafe(12);
-    head.writeUInt32BE(Math.floor(nowMs / 1000) >>> 0, 0);
-    randomBytes(8).copy(head, 4);
-    return Buffer.concat([head, this.#mac(head)]).toString('base64');
+    const raw = Buffer.allocUnsafe(24);
+    raw.writeUInt32BE(Math.floor(nowMs / 1000) >>> 0, 0);
+    randomInto(raw, 4);
+    const head = raw.subarray(0, 12);
+    this.#mac(head).copy(raw, 12);
+    return raw.toString('base64');
   }
 
   /** Whether `nonce` was issued by a holder of the secret, and whether it is still within its lifetime. */

@@ -2,11 +2,14 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../storage/database.js';
-import { readerFor, statement } from '../storage/reader.js';
+import { type TurnBatch, turnBatchFor } from '../storage/turnBatch.js';
 
-/** Records digest triples; `firstUse` is false for a triple already seen. */
+/**
+ * Records digest triples; `firstUse` is false for a triple already seen. A guard in this process answers
+ * at once; one in the database answers with a promise.
+ */
 export interface ReplayGuard {
-  firstUse(nonce: string, cnonce: string, nc: string, expiresAtSeconds: number): Promise<boolean>;
+  firstUse(nonce: string, cnonce: string, nc: string, expiresAtSeconds: number): boolean | Promise<boolean>;
   close(): void;
 }
 
@@ -30,7 +33,7 @@ export class MemoryReplayGuard implements ReplayGuard {
     this.#timer.unref();
   }
 
-  async firstUse(nonce: string, cnonce: string, nc: string, expiresAtSeconds: number): Promise<boolean> {
+  firstUse(nonce: string, cnonce: string, nc: string, expiresAtSeconds: number): boolean {
     let set = this.#byExpiry.get(expiresAtSeconds);
     if (!set) {
       set = new FingerprintSet();
@@ -111,14 +114,11 @@ class FingerprintSet {
   }
 }
 
-const REMEMBER = statement(
-  'replay_remember',
-  'INSERT INTO digest_replays (nonce, cnonce, nc, expires) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1 AS inserted',
-);
-
 /** A table every node shares: right for several nodes on one PostgreSQL. */
 export class DatabaseReplayGuard implements ReplayGuard {
   readonly #timer: NodeJS.Timeout;
+  /** PostgreSQL: the triples of concurrent requests go in one statement (storage/turnBatch.ts). */
+  readonly #batch: TurnBatch | undefined;
 
   constructor(
     private readonly db: Db,
@@ -128,13 +128,11 @@ export class DatabaseReplayGuard implements ReplayGuard {
       this.sweep().catch(() => {});
     }, 15_000);
     this.#timer.unref();
+    this.#batch = turnBatchFor(db);
   }
 
   async firstUse(nonce: string, cnonce: string, nc: string, expiresAtSeconds: number): Promise<boolean> {
-    // Every signed request comes here: on PostgreSQL as a named prepared statement (storage/reader.ts).
-    const reader = readerFor(this.db);
-    if (reader?.dialect === 'postgres')
-      return (await reader.all(REMEMBER, [nonce, cnonce, nc, expiresAtSeconds])).length > 0;
+    if (this.#batch) return this.#batch.remember({ nonce, cnonce, nc, expires: expiresAtSeconds });
     const res = await this.db
       .insertInto('digest_replays')
       .values({ nonce, cnonce, nc, expires: expiresAtSeconds })

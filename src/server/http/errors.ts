@@ -1,7 +1,7 @@
 /** The only place errors become response bodies: the error handler and the 404/405 handler. */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../../schema/errors.js';
-import { render, sendJson } from './output.js';
+import { render, type Sent, sendJson } from './output.js';
 
 /** True for failures that mean the database cannot be reached right now. */
 export function isDatabaseUnavailable(e: unknown): boolean {
@@ -46,11 +46,10 @@ export function toApiError(e: unknown, bodyLimit: number): ApiError {
 }
 
 /** Writes an error response in the caller's presentation (pretty/envelope). */
-export function sendError(req: FastifyRequest, reply: FastifyReply, err: ApiError): FastifyReply {
+export function sendError(req: FastifyRequest, reply: FastifyReply, err: ApiError): Sent {
   const output = req.ctx?.output ?? { pretty: false, envelope: false };
   const r = render(err.status, err.toBody(), output);
-  for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
-  return sendJson(reply, r.status, r.body);
+  return sendJson(reply, r.status, r.body, err.headers);
 }
 
 /** The Fastify error handler: known errors as they are, anything else a logged 500 with no details. */

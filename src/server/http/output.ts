@@ -97,16 +97,37 @@ function renderPrerenderedList(
 
 const identity = (payload: unknown) => payload as string;
 
+/** A reply sent, or about to be once the request's replay check has answered. */
+export type Sent = FastifyReply | Promise<FastifyReply>;
+
 /**
- * Sends rendered JSON text with exactly `Content-Type: application/json` (Fastify would append a
- * charset unless the reply has its own serializer).
+ * Sends rendered JSON text, and `headers`, with exactly `Content-Type: application/json` (Fastify would
+ * append a charset unless the reply has its own serializer) — once the request's replay check lets it out
+ * (`RequestContext.gate`): every response passes here or through `sendText`.
  */
 export function sendJson(
   reply: FastifyReply,
   status: number,
   text: string | Buffer | undefined,
-): FastifyReply {
-  reply.code(status);
-  if (text === undefined) return reply.send();
-  return reply.serializer(identity).header('content-type', 'application/json').send(text);
+  headers?: Readonly<Record<string, string>>,
+): Sent {
+  return whenReleased(reply, () => {
+    reply.code(status);
+    if (headers) for (const [k, v] of Object.entries(headers)) reply.header(k, v);
+    if (text === undefined) return reply.send();
+    return reply.serializer(identity).header('content-type', 'application/json').send(text);
+  });
+}
+
+/** Sends a plain-text body (the version probe), under the same gate as `sendJson`. */
+export function sendText(reply: FastifyReply, status: number, text: string): Sent {
+  return whenReleased(reply, () => reply.code(status).type('text/plain; charset=utf-8').send(text));
+}
+
+function whenReleased(reply: FastifyReply, send: () => FastifyReply): Sent {
+  const ctx = reply.request.ctx;
+  const gate = ctx?.gate;
+  if (gate === undefined) return send();
+  ctx.gate = undefined;
+  return gate.then((instead) => (instead ? instead(reply) : send()));
 }

@@ -2,6 +2,7 @@
  * The request pipeline (design.md "A request's way through"): digest authentication → access list →
  * presentation options → path ids → authorization. Errors thrown here reach the one error handler.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, UNAUTHORIZED_BODY } from '../../schema/errors.js';
 import { OBJECT_ID_RE, PUBLIC_KEY_RE } from '../../schema/ids.js';
@@ -12,7 +13,9 @@ import type { UsageRecorder } from '../auth/usage.js';
 import { isoSeconds } from '../domain/context.js';
 import { allowed, type Target } from '../rbac/policy.js';
 import type { Db } from '../storage/database.js';
-import { parseOutputOptions, sendJson } from './output.js';
+import { errorHandler } from './errors.js';
+import { parseOutputOptions, type Sent, sendJson } from './output.js';
+import type { RequestContext } from './route.js';
 
 const UNAUTHORIZED_TEXT = JSON.stringify(UNAUTHORIZED_BODY);
 
@@ -40,15 +43,45 @@ export interface PipelineDeps {
   globalAccessList: () => Promise<CompiledCidr[]>;
 }
 
-/** Sends the digest challenge: 401, the exact Ops Manager body, one header per enabled algorithm. */
-export function sendChallenge(reply: FastifyReply, deps: PipelineDeps, stale: boolean): FastifyReply {
+/** A fresh nonce's `WWW-Authenticate` values, one per enabled algorithm. */
+function challenges(deps: PipelineDeps, stale: boolean): string[] {
   const nonce = deps.signer.issue(deps.clock());
   deps.authenticator.issued(nonce);
-  reply.header(
-    'WWW-Authenticate',
-    deps.algorithms.map((a) => challengeHeader(nonce, stale, a)),
-  );
+  return deps.algorithms.map((a) => challengeHeader(nonce, stale, a));
+}
+
+/** Sends the digest challenge: 401, the exact Ops Manager body, one header per enabled algorithm. */
+export function sendChallenge(reply: FastifyReply, deps: PipelineDeps, stale: boolean): Sent {
+  reply.header('WWW-Authenticate', challenges(deps, stale));
   return sendJson(reply, 401, UNAUTHORIZED_TEXT);
+}
+
+const UNAUTHORIZED_LENGTH = String(Buffer.byteLength(UNAUTHORIZED_TEXT));
+
+/**
+ * The challenge to a request without credentials, answered before Fastify routes it. It is exactly what
+ * the pipeline would answer (onRequest → sendChallenge; every path but the public ones needs credentials,
+ * even an unknown one: 401 before 404), byte for byte (test/digest.test.ts), at a fraction of the
+ * cost: a client that never reuses a nonce sends one such request per call. False: not such a request,
+ * Fastify takes it (public paths; paths with escapes, which Fastify may refuse as malformed).
+ */
+export function earlyChallenge(deps: PipelineDeps, publicPaths: ReadonlySet<string>) {
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (req.headers.authorization !== undefined) return false;
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    let path = q < 0 ? url : url.slice(0, q);
+    if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+    if (publicPaths.has(path) || path.includes('%')) return false;
+    res.writeHead(401, {
+      'x-mongodb-service-version': deps.versionHeader,
+      'www-authenticate': challenges(deps, false),
+      'content-type': 'application/json',
+      'content-length': UNAUTHORIZED_LENGTH,
+    });
+    res.end(UNAUTHORIZED_TEXT);
+    return true;
+  };
 }
 
 /** Builds the onRequest hook. */
@@ -73,8 +106,20 @@ export function requestPipeline(deps: PipelineDeps) {
         sendChallenge(reply, deps, outcome.stale);
         return;
       }
-      await enforceAccessList(deps, req, outcome);
-      req.ctx.principal = outcome.principal;
+      let { firstUse } = outcome;
+      if (typeof firstUse !== 'boolean' && !READS.has(req.method)) firstUse = await firstUse;
+      if (firstUse === false) {
+        sendChallenge(reply, deps, true);
+        return;
+      }
+      // A read runs while the shared replay memory answers; its response waits for that (output.ts).
+      if (firstUse !== true) req.ctx.gate = gate(deps, req, firstUse);
+      const hits = await accessListHits(deps, req, outcome.caller);
+      if (hits.length > 0) {
+        if (firstUse === true) record(deps, hits);
+        else firstUse.then((first) => first && record(deps, hits), ignore);
+      }
+      req.ctx.principal = outcome.caller.principal;
     }
     req.ctx.output = parseOutputOptions(req.query as Record<string, unknown>);
     if (action === 'public' || action === 'authenticated') return;
@@ -110,21 +155,57 @@ export function requestPipeline(deps: PipelineDeps) {
   };
 }
 
-async function enforceAccessList(deps: PipelineDeps, req: FastifyRequest, who: Authenticated): Promise<void> {
+/** Methods that change nothing: they may run before their replay check has answered. */
+const READS = new Set(['GET', 'HEAD']);
+const ignore = () => {};
+const unexpected = errorHandler(0);
+
+/**
+ * The gate of a read whose replay check is still out: null once it says first use; otherwise what to
+ * answer instead — the stale challenge for a replay, 503 (or 500) when the replay memory failed.
+ */
+function gate(
+  deps: PipelineDeps,
+  req: FastifyRequest,
+  firstUse: Promise<boolean>,
+): NonNullable<RequestContext['gate']> {
+  return firstUse.then(
+    (first) => (first ? null : (reply: FastifyReply) => sendChallenge(reply, deps, true)),
+    (err: unknown) => (reply: FastifyReply) => unexpected(err, req, reply),
+  );
+}
+
+/** An access-list entry a request was admitted by, to count as used. */
+type Hit = [
+  table: 'api_key_access_list' | 'global_access_list',
+  keyId: string,
+  cidrBlock: string,
+  ip: string,
+];
+
+/** Refuses a caller whose access lists do not hold its address; answers the entries that admitted it. */
+async function accessListHits(deps: PipelineDeps, req: FastifyRequest, who: Authenticated): Promise<Hit[]> {
   const ip = req.ctx.remoteAddress;
+  const hits: Hit[] = [];
   if (who.accessList.size > 0) {
     const entry = who.accessList.find(ip);
     if (!entry) throw new ApiError('IP_ADDRESS_NOT_ON_ACCESS_LIST', [ip]);
-    deps.usage.hit('api_key_access_list', who.principal.id, entry.cidrBlock, ip, isoSeconds(deps.clock()));
+    hits.push(['api_key_access_list', who.principal.id, entry.cidrBlock, ip]);
   }
   if (who.globalKey) {
     const list = await deps.globalAccessList();
     if (list.length > 0) {
       const entry = findContaining(ip, list);
       if (!entry) throw new ApiError('IP_ADDRESS_NOT_ON_ACCESS_LIST', [ip]);
-      deps.usage.hit('global_access_list', '', entry.cidrBlock, ip, isoSeconds(deps.clock()));
+      hits.push(['global_access_list', '', entry.cidrBlock, ip]);
     }
   }
+  return hits;
+}
+
+function record(deps: PipelineDeps, hits: Hit[]): void {
+  const at = isoSeconds(deps.clock());
+  for (const [table, keyId, cidrBlock, ip] of hits) deps.usage.hit(table, keyId, cidrBlock, ip, at);
 }
 
 const clientIps = new Map<string, string>();

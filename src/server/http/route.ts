@@ -5,7 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Action } from '../rbac/policy.js';
 import type { Principal } from '../rbac/principal.js';
-import type { OutputOptions } from './output.js';
+import type { OutputOptions, Sent } from './output.js';
 
 /** Per-request state filled in by the hooks. */
 export interface RequestContext {
@@ -21,6 +21,12 @@ export interface RequestContext {
   rawQuery: string;
   /** The project named by the path, once loaded by the authorization hook. */
   projectOrgId?: string | undefined;
+  /**
+   * A read signed on a nonce whose replay check (the shared replay memory) had not answered when the read
+   * began: its response waits for this (http/output.ts), which resolves to null to let it out, or to what
+   * must be sent instead.
+   */
+  gate?: Promise<((reply: FastifyReply) => Sent) | null> | undefined;
 }
 
 declare module 'fastify' {

@@ -20,6 +20,7 @@ import type { Db } from './database.js';
 import { type Reader, readerFor, type SyncReader, statement } from './reader.js';
 import { type ApiKeyRecord, foldKeyRows } from './repositories/apiKeys.js';
 import { ORG_EXISTS } from './repositories/orgs.js';
+import { type CounterRow, turnBatchFor } from './turnBatch.js';
 
 /** Keys per bucket after a split; a bucket is split once it holds more than twice as many. */
 export const BUCKET_SIZE = 128;
@@ -123,11 +124,6 @@ interface BucketRow {
   total: number;
   start_id: string;
   n: number;
-}
-interface CounterRow {
-  org: number | null;
-  n: number | null;
-  version: number | null;
 }
 interface PageRow extends CounterRow {
   /** The page's ids, comma-separated; null for none. */
@@ -242,11 +238,10 @@ export async function readKeyPage(
     ? readKeyPageSync(db, reader.sync, orgId, offset, limit)
     : readKeyPageAsync(db, reader, orgId, offset, limit);
   // A `countByOrg` in the same turn (a service's Promise.all with `listByOrg`) reads this same total.
-  sharePendingCount(
-    db,
-    orgKeyOf(orgId),
-    Promise.resolve(page).then((p) => p?.totalCount ?? 0),
-  );
+  const total = Promise.resolve(page).then((p) => p?.totalCount ?? 0);
+  // Its failure is the page's, reported to whoever awaits either; unawaited, it must not end the process.
+  total.catch(() => {});
+  sharePendingCount(db, orgKeyOf(orgId), total);
   return page;
 }
 
@@ -275,10 +270,7 @@ async function readKeyPageAsync(
   let state = s.orgs.get(orgKey);
   if (state?.pages.has(key)) {
     // A page this node served lately: current if the counter still shows its version.
-    const [c] = await reader.all<CounterRow>(
-      orgId === null ? GLOBAL_COUNTER : ORG_COUNTER,
-      orgId === null ? [] : [orgId],
-    );
+    const c = await counterOf(db, reader, orgKey);
     if (!c?.org) return { orgExists: false, items: NO_KEYS, totalCount: 0 };
     if (state.version === (c.version ?? 0)) {
       const kept = keptPage(state, key);
@@ -319,6 +311,15 @@ async function readKeyPageAsync(
     };
   }
   return undefined;
+}
+
+/** The org's counter row (whether it exists, its total and version); on PostgreSQL batched (turnBatch.ts). */
+async function counterOf(db: Db, reader: Reader, orgKey: string): Promise<CounterRow | undefined> {
+  const batch = turnBatchFor(db);
+  if (batch) return batch.counter(orgKey);
+  // In-memory SQLite (no reader connection of its own): one statement per request.
+  const params = orgKey === '' ? [] : [orgKey];
+  return (await reader.all<CounterRow>(orgKey === '' ? GLOBAL_COUNTER : ORG_COUNTER, params))[0];
 }
 
 /** SQLite: the same in one read transaction (org, counter, buckets if they moved, ids, missing records). */

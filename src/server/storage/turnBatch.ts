@@ -1,0 +1,123 @@
+/**
+ * PostgreSQL: the two statements a signed read runs — recording its digest triple in the replay memory
+ * that every node shares, and reading the counter row of the org whose kept page it serves — for every
+ * request of one event-loop turn, in ONE statement and one round trip (storage/coalesce.ts). A read runs
+ * while its replay check is out (http/pipeline.ts), so the two parts of one request usually travel
+ * together, and those of concurrent requests with them.
+ *
+ * The statement's data-modifying CTE and its SELECT share one snapshot, taken after every call in the batch
+ * was made: a counter read sees every write acknowledged before it was asked for.
+ */
+import { Coalescer } from './coalesce.js';
+import type { Db } from './database.js';
+import { type Reader, readerFor, statement } from './reader.js';
+
+/** A digest triple and the second its nonce expires. */
+export interface Triple {
+  nonce: string;
+  cnonce: string;
+  nc: string;
+  expires: number;
+}
+
+/** An org's row (key '' for the global keys): whether it exists, its key count and list version. */
+export interface CounterRow {
+  org: number | null;
+  n: number | null;
+  version: number | null;
+}
+
+type Call = { triple: Triple; orgKey?: undefined } | { triple?: undefined; orgKey: string };
+type Answer = boolean | CounterRow | undefined;
+
+const TURN = statement(
+  'turn_batch',
+  `WITH ins AS (
+     INSERT INTO digest_replays (nonce, cnonce, nc, expires)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
+     ON CONFLICT DO NOTHING RETURNING nonce, cnonce, nc)
+   SELECT 'r' AS lane, nonce AS k, cnonce, nc, NULL::int AS org, NULL::bigint AS n, NULL::bigint AS version
+     FROM ins
+   UNION ALL
+   SELECT 'c', q.k, NULL, NULL, CASE WHEN q.k = '' THEN 1 ELSE (SELECT 1 FROM orgs WHERE id = q.k) END,
+          c.n, c.version
+     FROM unnest($5::text[]) AS q(k) LEFT JOIN api_key_counts c ON c.org_key = q.k`,
+);
+
+interface TurnRow extends CounterRow {
+  lane: 'r' | 'c';
+  k: string;
+  cnonce: string | null;
+  nc: string | null;
+}
+
+/** A triple as one string: none of the three can hold a line feed (they come from one header line). */
+const tripleKey = (nonce: string, cnonce: string, nc: string) => `${nonce}\n${cnonce}\n${nc}`;
+
+/** The batched statements of one PostgreSQL database. */
+export class TurnBatch {
+  readonly #calls: Coalescer<Call, Answer>;
+
+  constructor(reader: Reader) {
+    this.#calls = new Coalescer((calls) => run(reader, calls));
+  }
+
+  /** Records `triple`; true when no node had recorded it before (its first use). */
+  remember(triple: Triple): Promise<boolean> {
+    return this.#calls.submit({ triple }) as Promise<boolean>;
+  }
+
+  /** The counter row of `orgKey` ('' for global keys); undefined when the org has none yet. */
+  counter(orgKey: string): Promise<CounterRow | undefined> {
+    return this.#calls.submit({ orgKey }) as Promise<CounterRow | undefined>;
+  }
+}
+
+const batches = new WeakMap<Db, TurnBatch>();
+
+/** The turn batch of a PostgreSQL database opened by `openDatabase`; undefined for any other. */
+export function turnBatchFor(db: Db): TurnBatch | undefined {
+  let batch = batches.get(db);
+  if (!batch) {
+    const reader = readerFor(db);
+    if (reader?.dialect !== 'postgres') return undefined;
+    batch = new TurnBatch(reader);
+    batches.set(db, batch);
+  }
+  return batch;
+}
+
+/**
+ * One statement for a batch of calls. A triple twice in one batch is first-used by its first occurrence
+ * only. Triples go in sorted order, so two nodes inserting overlapping batches take the unique index's
+ * locks in the same order and never deadlock.
+ */
+async function run(reader: Reader, calls: Call[]): Promise<Answer[]> {
+  const firstAt = new Map<string, number>();
+  const orgKeys = new Set<string>();
+  calls.forEach((c, i) => {
+    if (c.triple) {
+      const k = tripleKey(c.triple.nonce, c.triple.cnonce, c.triple.nc);
+      if (!firstAt.has(k)) firstAt.set(k, i);
+    } else orgKeys.add(c.orgKey);
+  });
+  const triples = [...firstAt.keys()].sort().map((k) => calls[firstAt.get(k)!]!.triple!);
+  const rows = await reader.all<TurnRow>(TURN, [
+    triples.map((t) => t.nonce),
+    triples.map((t) => t.cnonce),
+    triples.map((t) => t.nc),
+    triples.map((t) => t.expires),
+    [...orgKeys],
+  ]);
+  const inserted = new Set<string>();
+  const counters = new Map<string, CounterRow>();
+  for (const r of rows) {
+    if (r.lane === 'r') inserted.add(tripleKey(r.k, r.cnonce!, r.nc!));
+    else counters.set(r.k, { org: r.org, n: r.n, version: r.version });
+  }
+  return calls.map((c, i) => {
+    if (!c.triple) return counters.get(c.orgKey);
+    const k = tripleKey(c.triple.nonce, c.triple.cnonce, c.triple.nc);
+    return firstAt.get(k) === i && inserted.has(k);
+  });
+}

@@ -5,6 +5,7 @@
  * connection pool; SQLite has one node per file, so its "nodes" share one connection.
  */
 import { rmSync } from 'node:fs';
+import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newObjectId } from '../src/schema/ids.js';
 import type { RoleAssignment, RoleName } from '../src/schema/roles.js';
@@ -14,6 +15,7 @@ import { UsageRecorder } from '../src/server/auth/usage.js';
 import { type Connection, connect, isUniqueViolation, migrate } from '../src/server/storage/connect.js';
 import type { Db } from '../src/server/storage/database.js';
 import { migrationProvider } from '../src/server/storage/migrations/index.js';
+import { readerFor, statement } from '../src/server/storage/reader.js';
 import { apiKeys, type NewApiKey } from '../src/server/storage/repositories/apiKeys.js';
 import { orgs } from '../src/server/storage/repositories/orgs.js';
 import { settings } from '../src/server/storage/repositories/settings.js';
@@ -360,6 +362,38 @@ describe.each(DIALECTS)('storage contract (%s)', (dialect) => {
       expect(await apiKeys.roles(conn.db, k.id)).toEqual([]);
     });
   });
+
+  it.runIf(dialect === 'sqlite')(
+    "SQLite reads share one snapshot per event-loop turn, and see this process's writes at once",
+    async () => {
+      const sync = readerFor(conn.db)!.sync!;
+      const count = statement('test_org_count', 'SELECT count(*) FROM orgs');
+      const orgCount = () => sync.column<number>(count, [])[0]!;
+      const other = new SQLite(url.replace(/^sqlite:/, ''));
+      try {
+        const before = orgCount();
+        // Another process's commit is seen from the next turn on, not by reads of this turn's snapshot.
+        other
+          .prepare("INSERT INTO orgs (id, name, created) VALUES (?, 'Other process', '2024-01-01T00:00:00Z')")
+          .run(nextId());
+        expect(orgCount()).toBe(before);
+        await new Promise((r) => setImmediate(r));
+        expect(orgCount()).toBe(before + 1);
+        // A write through this process's own connection is seen by the very next read, in the same turn.
+        const id = nextId();
+        await orgs.insert(conn.db, { id, name: 'Same turn', created: '2024-01-01T00:00:00Z' });
+        expect(orgCount()).toBe(before + 2);
+        expect(await orgs.exists(conn.db, id)).toBe(true);
+        await conn.db.transaction().execute(async (trx) => {
+          await trx.deleteFrom('orgs').where('id', '=', id).execute();
+          expect(orgCount()).toBe(before + 2);
+        });
+        expect(await orgs.exists(conn.db, id)).toBe(false);
+      } finally {
+        other.close();
+      }
+    },
+  );
 
   it('orgs: list with name and id filters counts with a number', async () => {
     const ids = [nextId(), nextId(), nextId()];

@@ -34,6 +34,8 @@ export class CredentialCache {
   #generation: number | undefined;
   #trustedUntil = Number.NEGATIVE_INFINITY;
   #polling = false;
+  /** The reader snapshot in which the generation was last read (synchronous readers). */
+  #seenIn = -1;
   readonly #timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly reader: Reader | undefined) {
@@ -43,12 +45,18 @@ export class CredentialCache {
     void this.poll();
   }
 
-  /** Whether entries may be used now; with a synchronous reader, after reading the generation afresh. */
+  /**
+   * Whether entries may be used now; with a synchronous reader, after reading the generation in the
+   * reader's current snapshot (once per snapshot: it cannot change within one).
+   */
   #trusted(): boolean {
     const sync = this.reader?.sync;
     if (!sync) return performance.now() < this.#trustedUntil;
+    if (sync.snapshotId() === this.#seenIn) return true;
     try {
-      this.#observe(Number(sync.column<number>(GENERATION, [])[0] ?? 0));
+      const gen = Number(sync.column<number>(GENERATION, [])[0] ?? 0);
+      this.#seenIn = sync.snapshotId();
+      this.#observe(gen);
       return true;
     } catch {
       return false;
@@ -80,10 +88,14 @@ export class CredentialCache {
     this.#entries.set(key, { epoch, value });
   }
 
-  /** Forgets everything at once (a change was made through this node). */
+  /**
+   * Forgets everything at once (a change was made through this node), and ends the reader's snapshot, so
+   * that the next load sees the change.
+   */
   invalidate(): void {
     this.#epoch++;
     this.#entries.clear();
+    this.reader?.sync?.release();
   }
 
   /** Reads the generation; exposed for tests. Resolves false when the read failed. */

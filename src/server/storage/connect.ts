@@ -7,7 +7,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Database, Db } from './database.js';
 import { migrationProvider } from './migrations/index.js';
-import { attachReader, detachReader, withStatementCache } from './reader.js';
+import { attachReader, detachReader, readerFor, withStatementCache } from './reader.js';
 
 /** Which engine a database URL names. */
 export type Dialect = 'sqlite' | 'postgres';
@@ -51,7 +51,9 @@ export function openDatabase(target: DatabaseTarget): Connection {
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 10000');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    // Every write through this connection ends the reader connection's snapshot (reader.ts).
+    const database = withStatementCache(sqlite, () => readerFor(db)?.sync?.release());
+    const db: Db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
     attachReader(db, { dialect: 'sqlite', location: target.location });
     return {
       db,

@@ -44,13 +44,21 @@ function sqliteParams(s: Statement, params: readonly unknown[]): unknown[] {
   return s.sqliteOrder ? s.sqliteOrder.map((i) => params[i]) : [...params];
 }
 
-/** Synchronous reads, where a statement costs no more than a function call (a SQLite file). */
+/**
+ * Synchronous reads, where a statement costs no more than a function call (a SQLite file). They run in a
+ * read transaction that lasts until the end of the current event-loop turn (or until `release`), so all the
+ * reads of the requests served in one turn share one snapshot and one lock of the WAL.
+ */
 export interface SyncReader {
   all<R>(s: Statement, params: readonly unknown[]): R[];
   /** The first column of every row. */
   column<T>(s: Statement, params: readonly unknown[]): T[];
-  /** Runs `fn` in one read transaction: every statement in it sees the same commit. */
+  /** Runs `fn` with every statement in it seeing the same commit. */
   snapshot<T>(fn: () => T): T;
+  /** Which snapshot reads see now: the same number, the same snapshot (nothing committed since is seen). */
+  snapshotId(): number;
+  /** Ends the current snapshot: the next read sees every commit made so far (called after a write). */
+  release(): void;
 }
 
 /** Runs statements of this module's kind. */
@@ -65,15 +73,24 @@ export interface Reader {
 class SqliteFileReader implements Reader {
   readonly dialect = 'sqlite';
   readonly sync: SyncReader = {
-    all: <R>(s: Statement, params: readonly unknown[]) =>
-      this.#statement(s).all(...sqliteParams(s, params)) as R[],
+    all: <R>(s: Statement, params: readonly unknown[]) => {
+      this.#enter();
+      return this.#statement(s).all(...sqliteParams(s, params)) as R[];
+    },
     column: <T>(s: Statement, params: readonly unknown[]) => this.#column<T>(s, params),
-    snapshot: <T>(fn: () => T) => this.#snapshot(fn),
+    snapshot: <T>(fn: () => T) => {
+      this.#enter();
+      return fn();
+    },
+    snapshotId: () => this.#snapshotId,
+    release: () => this.#leave(),
   };
   #db: SQLite.Database | undefined;
   readonly #prepared = new Map<string, SQLite.Statement>();
   readonly #columns = new Map<string, SQLite.Statement>();
-  #depth = 0;
+  /** Whether a read transaction is open; which one (odd while open, even between). */
+  #inSnapshot = false;
+  #snapshotId = 0;
 
   constructor(private readonly file: string) {}
 
@@ -96,10 +113,11 @@ class SqliteFileReader implements Reader {
   }
 
   async all<R>(s: Statement, params: readonly unknown[]): Promise<R[]> {
-    return this.#statement(s).all(...sqliteParams(s, params)) as R[];
+    return this.sync.all<R>(s, params);
   }
 
   #column<T>(s: Statement, params: readonly unknown[]): T[] {
+    this.#enter();
     let stmt = this.#columns.get(s.name);
     if (!stmt) {
       stmt = this.#open().prepare(s.sqlite).pluck();
@@ -108,19 +126,32 @@ class SqliteFileReader implements Reader {
     return stmt.all(...sqliteParams(s, params)) as T[];
   }
 
-  #snapshot<T>(fn: () => T): T {
-    if (this.#depth > 0) return fn();
+  /**
+   * Opens the turn's read transaction if none is open. A read transaction on SQLite is a WAL read lock
+   * (two fcntl calls and shared-memory reads, then as many to release it): taken once per turn instead of
+   * once per statement or per request. It ends at the end of the turn, before the event loop polls for new
+   * requests, or earlier on `release`, so no request can miss a write acknowledged before it arrived.
+   */
+  #enter(): void {
+    if (this.#inSnapshot) return;
     this.#statement(BEGIN).run();
-    this.#depth++;
-    try {
-      return fn();
-    } finally {
-      this.#depth--;
-      this.#statement(COMMIT).run();
-    }
+    this.#inSnapshot = true;
+    this.#snapshotId++;
+    const id = this.#snapshotId;
+    setImmediate(() => {
+      if (this.#snapshotId === id) this.#leave();
+    });
+  }
+
+  #leave(): void {
+    if (!this.#inSnapshot) return;
+    this.#inSnapshot = false;
+    this.#snapshotId++;
+    if (this.#db) this.#statement(COMMIT).run();
   }
 
   close(): void {
+    this.#leave();
     this.#prepared.clear();
     this.#columns.clear();
     this.#db?.close();
@@ -166,24 +197,34 @@ class KyselyReader implements Reader {
   close(): void {}
 }
 
+/** Whether running `stmt` (text `sql`) may make a change visible: a write, or the end of a transaction. */
+function publishes(stmt: SQLite.Statement, sql: string): boolean {
+  // SQLite counts COMMIT (and END, RELEASE) as read-only: they only time the changes of other statements.
+  return !stmt.readonly || /^\s*(COMMIT|END|RELEASE)\b/i.test(sql);
+}
+
 /**
  * The main SQLite connection as Kysely's dialect sees it, with its prepared statements kept by SQL text:
  * Kysely prepares every query afresh, and SQLite's prepare costs more than running a point query.
+ * `beforeWrite` runs whenever a statement that may make a change visible is about to run (Kysely runs what
+ * it prepares at once), so that the reader connection's snapshot can be ended: a read that follows a
+ * write of this process, in the same event-loop turn or not, sees it.
  */
-export function withStatementCache(db: SQLite.Database, max = 1000): SqliteDatabase {
-  const cache = new Map<string, SQLite.Statement>();
+export function withStatementCache(db: SQLite.Database, beforeWrite: () => void, max = 1000): SqliteDatabase {
+  const cache = new Map<string, { stmt: SQLite.Statement; publishes: boolean }>();
   return {
     close: () => db.close(),
     prepare(sql: string) {
-      let stmt = cache.get(sql);
-      // A statement still being iterated (a stream) cannot run twice at once: prepare another.
-      if (stmt?.busy) return db.prepare(sql);
-      if (!stmt) {
+      let entry = cache.get(sql);
+      if (!entry) {
         if (cache.size >= max) cache.clear();
-        stmt = db.prepare(sql);
-        cache.set(sql, stmt);
+        const stmt = db.prepare(sql);
+        entry = { stmt, publishes: publishes(stmt, sql) };
+        cache.set(sql, entry);
       }
-      return stmt;
+      if (entry.publishes) beforeWrite();
+      // A statement still being iterated (a stream) cannot run twice at once: prepare another.
+      return entry.stmt.busy ? db.prepare(sql) : entry.stmt;
     },
   };
 }

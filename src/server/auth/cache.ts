@@ -6,8 +6,9 @@
  * - this node: every request that may change something (any method but GET/HEAD) calls `invalidate()`
  *   before its response leaves (app.ts), so the next request after a DELETE/PATCH/POST reads afresh;
  * - other processes: migration 003's triggers bump `auth_generation` in the transaction of every such
- *   change. On a SQLite file reading it is a function call, so every lookup reads it first: a change made
- *   by another process (a second node, the CLI) is honoured by the very next request. On PostgreSQL each
+ *   change. On a SQLite file reading it is a function call, so lookups read it in every snapshot of the
+ *   reader connection (one per event-loop turn, storage/reader.ts): a change made by another process (a
+ *   second node, the CLI) is honoured from the next turn on, by the next request. On PostgreSQL each
  *   node polls it every POLL_MS and drops everything when it moves; an entry is used only while the last
  *   poll that succeeded *started* less than TRUST_MS ago, so a change committed at time T is honoured by
  *   every node before T + TRUST_MS, even when polls stall or the database is unreachable (the cache then

@@ -195,6 +195,25 @@ describe.each([...DIALECTS, 'sqlite in memory'] as const)(
       expect(again).toMatchObject({ id: first.id, desc: 'renamed', roles: [{ roleName: 'ORG_READ_ONLY' }] });
     });
 
+    it('gives concurrent reads of a changed page the new version, all of them', async () => {
+      // Requests arriving together learn of a change together (PostgreSQL: from one batched counter
+      // read) and then share one read of the new page: each must still see the change.
+      const url = `${s.base}/orgs/${orgId}/apiKeys`;
+      const before = await page(url, 1, 5);
+      for (let round = 0; round < 3; round++) {
+        const target = before.results[2]!.id;
+        const desc = `concurrent ${round}`;
+        const patch = await digest(admin, 'PATCH', `${url}/${target}`, { body: { desc } });
+        expect(patch.status, patch.text).toBe(200);
+        const pages = await Promise.all(Array.from({ length: 12 }, () => page(url, 1, 5)));
+        for (const p of pages) {
+          expect(p.results.map((k) => k.id)).toEqual(before.results.map((k) => k.id));
+          expect(p.results[2]!.desc).toBe(desc);
+          expect(p.totalCount).toBe(before.totalCount);
+        }
+      }
+    });
+
     it('answers a page past the end with no results and the true totalCount', async () => {
       const url = `${s.base}/orgs/${orgId}/apiKeys`;
       const total = (await expectedIds(orgId)).length;

@@ -172,6 +172,8 @@ const GLOBAL_LIST = statement(
 /** Digest verification against the database. */
 export class Authenticator {
   readonly #cache: CredentialCache;
+  /** Key loads in flight, by cache epoch and public key. */
+  readonly #loading = new Map<string, Promise<KeyEntry | undefined>>();
   /** Nonces known to be genuine (issued here, or whose signature checked out), with their expiry second. */
   readonly #signedNonces = new TwoGenerationMap<string, number>(20_000);
 
@@ -304,6 +306,20 @@ export class Authenticator {
     const hit = this.#cache.get<KeyEntry>(cacheKey);
     if (hit) return hit;
     const epoch = this.#cache.epoch();
+    if (epoch < 0) return this.#loadKey(publicKey, epoch);
+    // After an invalidation every request of the moment misses at once: they share one load, which began
+    // after the invalidation (same epoch) and so reads what caused it.
+    const once = `${epoch}:${publicKey}`;
+    let loading = this.#loading.get(once);
+    if (!loading) {
+      loading = this.#loadKey(publicKey, epoch).finally(() => this.#loading.delete(once));
+      this.#loading.set(once, loading);
+    }
+    return loading;
+  }
+
+  async #loadKey(publicKey: string, epoch: number): Promise<KeyEntry | undefined> {
+    const cacheKey = `k:${publicKey}`;
     const rows = await this.#keyRows(publicKey);
     const first = rows[0];
     if (!first) return undefined;

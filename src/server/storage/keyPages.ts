@@ -18,7 +18,7 @@
 import { sql } from 'kysely';
 import type { Db } from './database.js';
 import { type Reader, readerFor, type SyncReader, statement } from './reader.js';
-import { type ApiKeyRecord, foldKeyRows } from './repositories/apiKeys.js';
+import { type ApiKeyRecord, foldKeyRows, type KeyRoleRow } from './repositories/apiKeys.js';
 import { ORG_EXISTS } from './repositories/orgs.js';
 import { type CounterRow, turnBatchFor } from './turnBatch.js';
 
@@ -46,6 +46,8 @@ interface DbState {
   orgs: Map<string, OrgState>;
   records: number;
   rebalancing: Set<string>;
+  /** Page reads in flight after a version change, by org, page and version (PostgreSQL). */
+  loading: Map<string, Promise<KeyPage | undefined>>;
 }
 
 const states = new WeakMap<Db, DbState>();
@@ -53,7 +55,7 @@ const states = new WeakMap<Db, DbState>();
 function dbState(db: Db): DbState {
   let s = states.get(db);
   if (!s) {
-    s = { orgs: new Map(), records: 0, rebalancing: new Set() };
+    s = { orgs: new Map(), records: 0, rebalancing: new Set(), loading: new Map() };
     states.set(db, s);
   }
   return s;
@@ -129,16 +131,8 @@ interface PageRow extends CounterRow {
   /** The page's ids, comma-separated; null for none. */
   ids: string | null;
 }
-interface RecordRow {
-  id: string;
-  org_id: string | null;
-  public_key: string;
-  description: string;
-  key_tail: string;
-  created: string;
-  scope: string | null;
-  scope_id: string | null;
-  role_name: string | null;
+/** A key-with-role row, with the org's list version it was read at. */
+interface RecordRow extends KeyRoleRow {
   version: number | null;
 }
 
@@ -267,17 +261,42 @@ async function readKeyPageAsync(
   const orgKey = orgKeyOf(orgId);
   const key = `${offset}:${limit}`;
   const s = dbState(db);
-  let state = s.orgs.get(orgKey);
-  if (state?.pages.has(key)) {
-    // A page this node served lately: current if the counter still shows its version.
-    const c = await counterOf(db, reader, orgKey);
-    if (!c?.org) return { orgExists: false, items: NO_KEYS, totalCount: 0 };
-    if (state.version === (c.version ?? 0)) {
-      const kept = keptPage(state, key);
-      if (kept) return { orgExists: true, items: kept, totalCount: c.n ?? 0 };
-      // Evicted meanwhile by concurrent requests: read the page below.
-    } else state = undefined;
+  const state = s.orgs.get(orgKey);
+  if (!state?.pages.has(key)) return loadPage(db, reader, s, undefined, orgId, offset, limit);
+  // A page this node served lately: current if the counter still shows its version.
+  const c = await counterOf(db, reader, orgKey);
+  if (!c?.org) return { orgExists: false, items: NO_KEYS, totalCount: 0 };
+  const version = c.version ?? 0;
+  if (state.version === version) {
+    const kept = keptPage(state, key);
+    if (kept) return { orgExists: true, items: kept, totalCount: c.n ?? 0 };
+    // Evicted meanwhile by concurrent requests: read the page below.
+    return loadPage(db, reader, s, state, orgId, offset, limit);
   }
+  // The org's list changed. The requests that learnt it from the same counter read (one batch: they all
+  // arrive together) read the new version's page once, together: any read of it is as current as that.
+  const once = `${orgKey}\n${key}\n${version}`;
+  let loading = s.loading.get(once);
+  if (!loading) {
+    loading = loadPage(db, reader, s, undefined, orgId, offset, limit).finally(() => s.loading.delete(once));
+    s.loading.set(once, loading);
+  }
+  return loading;
+}
+
+/** Reads a page from the buckets (those of `known`, when current) and the records not kept yet. */
+async function loadPage(
+  db: Db,
+  reader: Reader,
+  s: DbState,
+  known: OrgState | undefined,
+  orgId: string | null,
+  offset: number,
+  limit: number,
+): Promise<KeyPage | undefined> {
+  const orgKey = orgKeyOf(orgId);
+  const key = `${offset}:${limit}`;
+  let state = known;
   for (let attempt = 0; attempt < 4; attempt++) {
     if (!state) state = bucketState(db, orgKey, await reader.all<BucketRow>(BUCKETS, [orgKey]));
     const past = offset >= state.total;

@@ -158,10 +158,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (mayHaveChanged(req)) authenticator.invalidate();
     done(null, payload);
   });
-  app.addHook('onResponse', (req, _reply, done) => {
-    if (mayHaveChanged(req)) authenticator.invalidate();
-    done();
-  });
   app.setErrorHandler(errorHandler(bodyLimit));
 
   const table = new RouteTable();

@@ -262,7 +262,8 @@ async function readKeyPageAsync(
   const key = `${offset}:${limit}`;
   const s = dbState(db);
   const state = s.orgs.get(orgKey);
-  if (!state?.pages.has(key)) return loadPage(db, reader, s, undefined, orgId, offset, limit);
+  // A page not kept: read it with the buckets already known, if any (the page's statement checks their version).
+  if (!state?.pages.has(key)) return loadPage(db, reader, s, state, orgId, offset, limit);
   // A page this node served lately: current if the counter still shows its version.
   const c = await counterOf(db, reader, orgKey);
   if (!c?.org) return { orgExists: false, items: NO_KEYS, totalCount: 0 };

@@ -88,7 +88,7 @@ class SqliteFileReader implements Reader {
   #db: SQLite.Database | undefined;
   readonly #prepared = new Map<string, SQLite.Statement>();
   readonly #columns = new Map<string, SQLite.Statement>();
-  /** Whether a read transaction is open; which one (odd while open, even between). */
+  /** Whether a read transaction is open, and which one (the id is odd while one is open, even between). */
   #inSnapshot = false;
   #snapshotId = 0;
 
@@ -129,8 +129,9 @@ class SqliteFileReader implements Reader {
   /**
    * Opens the turn's read transaction if none is open. A read transaction on SQLite is a WAL read lock
    * (two fcntl calls and shared-memory reads, then as many to release it): taken once per turn instead of
-   * once per statement or per request. It ends at the end of the turn, before the event loop polls for new
-   * requests, or earlier on `release`, so no request can miss a write acknowledged before it arrived.
+   * once per statement or per request. It ends at the end of the turn (setImmediate), or earlier on
+   * `release`, which every write through this process's main connection calls first (connect.ts): a read
+   * never misses a write of this process, and sees another process's commit from the next turn on.
    */
   #enter(): void {
     if (this.#inSnapshot) return;

@@ -12,6 +12,7 @@ import { PUBLIC_KEY_RE } from '../../schema/ids.js';
 import { type CompiledCidr, compileCidr, findContaining } from '../../schema/ip.js';
 import type { RoleName, RoleScope } from '../../schema/roles.js';
 import { makePrincipal, type Principal } from '../rbac/principal.js';
+import { loadOnce } from '../storage/coalesce.js';
 import type { Db } from '../storage/database.js';
 import { readerFor, statement } from '../storage/reader.js';
 import { sortRoles } from '../storage/repositories/roles.js';
@@ -309,13 +310,7 @@ export class Authenticator {
     if (epoch < 0) return this.#loadKey(publicKey, epoch);
     // After an invalidation every request of the moment misses at once: they share one load, which began
     // after the invalidation (same epoch) and so reads what caused it.
-    const once = `${epoch}:${publicKey}`;
-    let loading = this.#loading.get(once);
-    if (!loading) {
-      loading = this.#loadKey(publicKey, epoch).finally(() => this.#loading.delete(once));
-      this.#loading.set(once, loading);
-    }
-    return loading;
+    return loadOnce(this.#loading, `${epoch}:${publicKey}`, () => this.#loadKey(publicKey, epoch));
   }
 
   async #loadKey(publicKey: string, epoch: number): Promise<KeyEntry | undefined> {

@@ -1,4 +1,17 @@
 /**
+ * `load()`, unless a load under `key` is already in flight in `inFlight`: then that one's result. The
+ * caller chooses keys such that any load in flight under one is as current as a new one would be.
+ */
+export function loadOnce<K, V>(inFlight: Map<K, Promise<V>>, key: K, load: () => Promise<V>): Promise<V> {
+  let loading = inFlight.get(key);
+  if (!loading) {
+    loading = load().finally(() => inFlight.delete(key));
+    inFlight.set(key, loading);
+  }
+  return loading;
+}
+
+/**
  * Group commit for the statements every request runs on PostgreSQL (the replay-memory insert, a kept
  * page's counter read): the calls made while the event loop serves one batch of readable sockets go to the
  * database as one statement over arrays, so a node under load pays one round trip, one driver call and one

@@ -16,6 +16,7 @@
  * the counter, ids and version travel in one statement and a change in between is detected and retried.
  */
 import { sql } from 'kysely';
+import { loadOnce } from './coalesce.js';
 import type { Db } from './database.js';
 import { type Reader, readerFor, type SyncReader, statement } from './reader.js';
 import { type ApiKeyRecord, foldKeyRows, type KeyRoleRow } from './repositories/apiKeys.js';
@@ -276,13 +277,9 @@ async function readKeyPageAsync(
   }
   // The org's list changed. The requests that learnt it from the same counter read (one batch: they all
   // arrive together) read the new version's page once, together: any read of it is as current as that.
-  const once = `${orgKey}\n${key}\n${version}`;
-  let loading = s.loading.get(once);
-  if (!loading) {
-    loading = loadPage(db, reader, s, undefined, orgId, offset, limit).finally(() => s.loading.delete(once));
-    s.loading.set(once, loading);
-  }
-  return loading;
+  return loadOnce(s.loading, `${orgKey}\n${key}\n${version}`, () =>
+    loadPage(db, reader, s, undefined, orgId, offset, limit),
+  );
 }
 
 /** Reads a page from the buckets (those of `known`, when current) and the records not kept yet. */

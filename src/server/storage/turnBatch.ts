@@ -95,11 +95,14 @@ export function turnBatchFor(db: Db): TurnBatch | undefined {
 async function run(reader: Reader, calls: Call[]): Promise<Answer[]> {
   const firstAt = new Map<string, number>();
   const orgKeys = new Set<string>();
-  calls.forEach((c, i) => {
-    if (c.triple) {
-      const k = tripleKey(c.triple.nonce, c.triple.cnonce, c.triple.nc);
-      if (!firstAt.has(k)) firstAt.set(k, i);
-    } else orgKeys.add(c.orgKey);
+  const keys = calls.map((c, i) => {
+    if (!c.triple) {
+      orgKeys.add(c.orgKey);
+      return '';
+    }
+    const k = tripleKey(c.triple.nonce, c.triple.cnonce, c.triple.nc);
+    if (!firstAt.has(k)) firstAt.set(k, i);
+    return k;
   });
   const triples = [...firstAt.keys()].sort().map((k) => calls[firstAt.get(k)!]!.triple!);
   const rows = await reader.all<TurnRow>(TURN, [
@@ -115,9 +118,7 @@ async function run(reader: Reader, calls: Call[]): Promise<Answer[]> {
     if (r.lane === 'r') inserted.add(tripleKey(r.k, r.cnonce!, r.nc!));
     else counters.set(r.k, { org: r.org, n: r.n, version: r.version });
   }
-  return calls.map((c, i) => {
-    if (!c.triple) return counters.get(c.orgKey);
-    const k = tripleKey(c.triple.nonce, c.triple.cnonce, c.triple.nc);
-    return firstAt.get(k) === i && inserted.has(k);
-  });
+  return calls.map((c, i) =>
+    c.triple ? firstAt.get(keys[i]!) === i && inserted.has(keys[i]!) : counters.get(c.orgKey),
+  );
 }

@@ -240,13 +240,7 @@ async function withRoles(
 }
 
 /** A key joined with one of its roles (null columns: a key without roles), as both read paths select it. */
-export interface KeyRoleRow {
-  id: string;
-  org_id: string | null;
-  public_key: string;
-  description: string;
-  key_tail: string;
-  created: string;
+export interface KeyRoleRow extends KeyRow {
   scope: string | null;
   scope_id: string | null;
   role_name: string | null;

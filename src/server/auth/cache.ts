@@ -90,13 +90,12 @@ export class CredentialCache {
   }
 
   /**
-   * Forgets everything at once (a change was made through this node), and ends the reader's snapshot, so
-   * that the next load sees the change.
+   * Forgets everything at once (a change was made through this node). The reader's snapshot already ended
+   * when the change was written (storage/connect.ts), so the next load sees it.
    */
   invalidate(): void {
     this.#epoch++;
     this.#entries.clear();
-    this.reader?.sync?.release();
   }
 
   /** Reads the generation; exposed for tests. Resolves false when the read failed. */

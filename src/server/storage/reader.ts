@@ -57,7 +57,7 @@ export interface SyncReader {
   snapshot<T>(fn: () => T): T;
   /** Which snapshot reads see now: the same number, the same snapshot (nothing committed since is seen). */
   snapshotId(): number;
-  /** Ends the current snapshot: the next read sees every commit made so far (called after a write). */
+  /** Ends the current snapshot: the next read sees every commit made so far (called before each write). */
   release(): void;
 }
 

@@ -20,7 +20,6 @@ import { loadOnce } from './coalesce.js';
 import type { Db } from './database.js';
 import { type Reader, readerFor, type SyncReader, statement } from './reader.js';
 import { type ApiKeyRecord, foldKeyRows, type KeyRoleRow } from './repositories/apiKeys.js';
-import { ORG_EXISTS } from './repositories/orgs.js';
 import { type CounterRow, turnBatchFor } from './turnBatch.js';
 
 /** Keys per bucket after a split; a bucket is split once it holds more than twice as many. */
@@ -49,6 +48,9 @@ interface DbState {
   rebalancing: Set<string>;
   /** Page reads in flight after a version change, by org, page and version (PostgreSQL). */
   loading: Map<string, Promise<KeyPage | undefined>>;
+  /** SQLite: counter rows read in the reader snapshot `counterSnapshot`, by org. */
+  counters: Map<string, CounterRow>;
+  counterSnapshot: number;
 }
 
 const states = new WeakMap<Db, DbState>();
@@ -56,7 +58,14 @@ const states = new WeakMap<Db, DbState>();
 function dbState(db: Db): DbState {
   let s = states.get(db);
   if (!s) {
-    s = { orgs: new Map(), records: 0, rebalancing: new Set(), loading: new Map() };
+    s = {
+      orgs: new Map(),
+      records: 0,
+      rebalancing: new Set(),
+      loading: new Map(),
+      counters: new Map(),
+      counterSnapshot: -1,
+    };
     states.set(db, s);
   }
   return s;
@@ -70,7 +79,6 @@ const BUCKETS = statement(
      JOIN api_key_buckets b ON b.org_key = c.org_key WHERE c.org_key = ? ORDER BY b.start_id`,
 );
 const COUNT = statement('key_count', 'SELECT n FROM api_key_counts WHERE org_key = ?');
-const COUNTER = statement('key_counter', 'SELECT n, version FROM api_key_counts WHERE org_key = ?');
 
 // `LIMIT ? + 0`, not `LIMIT ?`: SQLite plans with a bare LIMIT parameter's value, so every new binding of
 // one would re-prepare the statement (measured: 3 µs on a 0.3 µs query).
@@ -118,10 +126,6 @@ const RECORDS = statement(
   `SELECT ${RECORD_COLUMNS.replace('?', '$1')} WHERE k.id = ANY($2::text[])`,
 );
 
-interface Counter {
-  n: number;
-  version: number;
-}
 interface BucketRow {
   version: number;
   total: number;
@@ -339,6 +343,28 @@ async function counterOf(db: Db, reader: Reader, orgKey: string): Promise<Counte
   return (await reader.all<CounterRow>(orgKey === '' ? GLOBAL_COUNTER : ORG_COUNTER, params))[0];
 }
 
+/**
+ * SQLite: the org's counter row as the current snapshot shows it. Every request of one event-loop turn
+ * reads the same snapshot (storage/reader.ts), so the requests of one turn for one org read it once.
+ */
+function snapshotCounter(s: DbState, sync: SyncReader, orgKey: string): CounterRow {
+  const snapshot = sync.snapshotId();
+  if (s.counterSnapshot !== snapshot) {
+    s.counterSnapshot = snapshot;
+    s.counters.clear();
+  }
+  let row = s.counters.get(orgKey);
+  if (!row) {
+    row =
+      sync.all<CounterRow>(orgKey === '' ? GLOBAL_COUNTER : ORG_COUNTER, orgKey === '' ? [] : [orgKey])[0] ??
+      NO_ORG;
+    s.counters.set(orgKey, row);
+  }
+  return row;
+}
+
+const NO_ORG: CounterRow = { org: null, n: null, version: null };
+
 /** SQLite: the same in one read transaction (org, counter, buckets if they moved, ids, missing records). */
 function readKeyPageSync(
   db: Db,
@@ -350,12 +376,11 @@ function readKeyPageSync(
   const orgKey = orgKeyOf(orgId);
   const s = dbState(db);
   return sync.snapshot(() => {
-    if (orgId !== null && sync.column(ORG_EXISTS, [orgId]).length === 0)
-      return { orgExists: false, items: NO_KEYS, totalCount: 0 };
-    const counter = sync.all<Counter>(COUNTER, [orgKey])[0];
-    const totalCount = counter?.n ?? 0;
+    const counter = snapshotCounter(s, sync, orgKey);
+    if (!counter.org) return { orgExists: false, items: NO_KEYS, totalCount: 0 };
+    const totalCount = counter.n ?? 0;
     let state = s.orgs.get(orgKey);
-    if (!state || state.version !== (counter?.version ?? 0))
+    if (!state || state.version !== (counter.version ?? 0))
       state = bucketState(db, orgKey, sync.all<BucketRow>(BUCKETS, [orgKey]));
     const key = `${offset}:${limit}`;
     const kept = keptPage(state, key);

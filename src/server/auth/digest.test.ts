@@ -90,6 +90,94 @@ describe('parseDigestHeader', () => {
   });
 });
 
+/** The regular-expression parser pakman used before the scanner: the reference the scanner must match. */
+function referenceParse(header: string | undefined): DigestParams | null {
+  if (!header || header.length > 4096 || !/^Digest\s/i.test(header)) return null;
+  const PARAM_RE = /([a-zA-Z]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/y;
+  const SEP_RE = /\s*,?\s*/y;
+  const fields = new Map<string, string>();
+  let pos = 7;
+  while (pos < header.length) {
+    SEP_RE.lastIndex = pos;
+    SEP_RE.exec(header);
+    pos = SEP_RE.lastIndex;
+    if (pos >= header.length) break;
+    PARAM_RE.lastIndex = pos;
+    const m = PARAM_RE.exec(header);
+    if (!m) return null;
+    const key = m[1]!.toLowerCase();
+    if (fields.has(key)) return null;
+    fields.set(key, m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : (m[3] ?? ''));
+    pos = PARAM_RE.lastIndex;
+  }
+  const f = (k: string) => fields.get(k);
+  const [username, realm, nonce, uri, response, qop, nc, cnonce] = [
+    'username',
+    'realm',
+    'nonce',
+    'uri',
+    'response',
+    'qop',
+    'nc',
+    'cnonce',
+  ].map(f);
+  const alg = (f('algorithm') ?? 'MD5').toUpperCase();
+  if (!username || realm === undefined || !nonce || !uri || !response || !qop || !nc || !cnonce) return null;
+  if (qop !== 'auth' || !/^[0-9a-fA-F]{8}$/.test(nc) || /^0+$/.test(nc)) return null;
+  if (alg !== 'MD5' && alg !== 'SHA-256') return null;
+  return {
+    username,
+    realm,
+    nonce,
+    uri,
+    response: response.toLowerCase(),
+    qop,
+    nc: nc.toLowerCase(),
+    cnonce,
+    algorithm: alg,
+  };
+}
+
+describe('parseDigestHeader matches the reference grammar', () => {
+  const good =
+    'Digest username="ab\\"cd", realm="MMS Public API", nonce="n", uri="/x?y=1", algorithm=MD5, response="ABCDEF", qop=auth, nc=00000001, cnonce="c"';
+  // Characters the grammar treats specially, and some it does not.
+  const alphabet = ['"', '\\', ',', '=', ' ', '\t', '\u00a0', '\u2003', 'a', 'Z', '0', '/', '?', 'é'];
+  let seed = 42;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  it('on 20,000 mutations of a well-formed header (insertions, deletions, replacements)', () => {
+    let parsed = 0;
+    for (let i = 0; i < 20_000; i++) {
+      let h = good;
+      for (let k = rand(3) + 1; k > 0; k--) {
+        const at = 7 + rand(h.length - 7);
+        const ch = alphabet[rand(alphabet.length)]!;
+        const op = rand(3);
+        h = h.slice(0, at) + (op === 1 ? '' : ch) + h.slice(op === 0 ? at : at + 1);
+      }
+      const got = parseDigestHeader(h);
+      expect(got, h).toEqual(referenceParse(h));
+      if (got) parsed++;
+    }
+    // Both outcomes are exercised: many mutations still parse, many do not.
+    expect(parsed).toBeGreaterThan(2_000);
+    expect(parsed).toBeLessThan(18_000);
+  });
+  it.each([
+    'Digest username="a", realm="", nonce="n", uri="/", response="r", qop=auth, nc=00000001, cnonce="c',
+    'Digest username="a\\',
+    'Digest  ,  username = "a" ,realm="",nonce=n uri=/ response=r,qop=auth nc=00000001 cnonce=c',
+    'digest\tusername="a", realm="", nonce="n", uri="/", response="r", qop="auth", nc="0000000A", cnonce="c"',
+    'Digest\u00a0username="a", realm="", nonce="n", uri="/", response="r", qop=auth, nc=00000001, cnonce="c"',
+    'Digest username="a"realm=""nonce="n"uri="/"response="r"qop=auth,nc=00000001,cnonce="c",,',
+  ])('on %j', (h) => {
+    expect(parseDigestHeader(h)).toEqual(referenceParse(h));
+  });
+});
+
 describe('NonceSigner', () => {
   const signer = new NonceSigner('secret', 60);
   it('issues 32-character nonces of [A-Za-z0-9+/] only', () => {

@@ -2,7 +2,7 @@
  * HTTP Digest authentication, server side (RFC 7616 / RFC 2617, qop=auth), as Ops Manager speaks it.
  * Pure: parsing, hashing, stateless signed nonces and the challenge header; no I/O.
  */
-import { createHash, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
+import crypto, { createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 
 /** The realm Ops Manager uses. */
 export const REALM = 'MMS Public API';
@@ -23,26 +23,73 @@ export interface DigestParams {
   algorithm: DigestAlgorithm;
 }
 
-const PARAM_RE = /([a-zA-Z]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/y;
-const SEP_RE = /\s*,?\s*/y;
+const SPACE = /\s/;
 
-/** Parses an Authorization header; null when it is not a well-formed Digest header with qop=auth. */
+/** Whether the character code `c` is whitespace as `\s` defines it. */
+function isSpace(c: number): boolean {
+  if (c <= 0xff) return c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0;
+  return SPACE.test(String.fromCharCode(c));
+}
+
+const isLetter = (c: number) => (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a;
+
+/**
+ * Parses an Authorization header; null when it is not a well-formed Digest header with qop=auth.
+ *
+ * Grammar (lenient, as browsers and curl send it): `Digest` then `name = value` pairs, names of letters
+ * (case-insensitive), values a quoted string (backslash escapes one character) or a run of characters
+ * other than whitespace and commas, pairs separated by whitespace and at most one comma. A parameter
+ * given twice makes the header malformed. A scanner, not a regular expression: this runs on every
+ * request.
+ */
 export function parseDigestHeader(header: string | undefined): DigestParams | null {
-  if (!header || header.length > 4096 || !/^Digest\s/i.test(header)) return null;
+  if (!header || header.length > 4096 || header.length < 7) return null;
+  if (header.slice(0, 6).toLowerCase() !== 'digest' || !isSpace(header.charCodeAt(6))) return null;
   const fields = new Map<string, string>();
+  const n = header.length;
   let pos = 7;
-  while (pos < header.length) {
-    SEP_RE.lastIndex = pos;
-    SEP_RE.exec(header);
-    pos = SEP_RE.lastIndex;
-    if (pos >= header.length) break;
-    PARAM_RE.lastIndex = pos;
-    const m = PARAM_RE.exec(header);
-    if (!m) return null;
-    const key = m[1]!.toLowerCase();
+  for (;;) {
+    while (pos < n && isSpace(header.charCodeAt(pos))) pos++;
+    if (header.charCodeAt(pos) === 0x2c) {
+      pos++;
+      while (pos < n && isSpace(header.charCodeAt(pos))) pos++;
+    }
+    if (pos >= n) break;
+    const keyStart = pos;
+    while (pos < n && isLetter(header.charCodeAt(pos))) pos++;
+    if (pos === keyStart) return null;
+    const key = header.slice(keyStart, pos).toLowerCase();
+    while (pos < n && isSpace(header.charCodeAt(pos))) pos++;
+    if (header.charCodeAt(pos) !== 0x3d) return null;
+    pos++;
+    while (pos < n && isSpace(header.charCodeAt(pos))) pos++;
+    let value: string | undefined;
+    if (header.charCodeAt(pos) === 0x22) {
+      // A quoted string; unterminated, it is read as a plain value, opening quote included.
+      let out = '';
+      let from = pos + 1;
+      for (let i = from; i < n; i++) {
+        const c = header.charCodeAt(i);
+        if (c === 0x22) {
+          value = out + header.slice(from, i);
+          pos = i + 1;
+          break;
+        }
+        if (c === 0x5c) {
+          if (i + 1 >= n) break;
+          out += header.slice(from, i);
+          from = i + 1;
+          i++;
+        }
+      }
+    }
+    if (value === undefined) {
+      const valueStart = pos;
+      while (pos < n && header.charCodeAt(pos) !== 0x2c && !isSpace(header.charCodeAt(pos))) pos++;
+      value = header.slice(valueStart, pos);
+    }
     if (fields.has(key)) return null;
-    fields.set(key, m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : (m[3] ?? ''));
-    pos = PARAM_RE.lastIndex;
+    fields.set(key, value);
   }
   const get = (k: string) => fields.get(k);
   const username = get('username');
@@ -76,10 +123,12 @@ export function parseDigestHeader(header: string | undefined): DigestParams | nu
   };
 }
 
+/** One-shot hashing (Node 20.12 and later) skips a Hash object per digest; older Nodes make one. */
+const oneShot = typeof crypto.hash === 'function' ? crypto.hash : undefined;
+
 function hash(algorithm: DigestAlgorithm, text: string): string {
-  return createHash(algorithm === 'MD5' ? 'md5' : 'sha256')
-    .update(text, 'utf8')
-    .digest('hex');
+  const name = algorithm === 'MD5' ? 'md5' : 'sha256';
+  return oneShot ? oneShot(name, text, 'hex') : crypto.createHash(name).update(text, 'utf8').digest('hex');
 }
 
 /** HA1 = H(username:realm:password): what pakman stores instead of a password or private key. */

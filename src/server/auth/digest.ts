@@ -91,16 +91,15 @@ export function parseDigestHeader(header: string | undefined): DigestParams | nu
     if (fields.has(key)) return null;
     fields.set(key, value);
   }
-  const get = (k: string) => fields.get(k);
-  const username = get('username');
-  const realm = get('realm');
-  const nonce = get('nonce');
-  const uri = get('uri');
-  const response = get('response');
-  const qop = get('qop');
-  const nc = get('nc');
-  const cnonce = get('cnonce');
-  const algorithmRaw = get('algorithm') ?? 'MD5';
+  const username = fields.get('username');
+  const realm = fields.get('realm');
+  const nonce = fields.get('nonce');
+  const uri = fields.get('uri');
+  const response = fields.get('response');
+  const qop = fields.get('qop');
+  const nc = fields.get('nc');
+  const cnonce = fields.get('cnonce');
+  const algorithmRaw = fields.get('algorithm') ?? 'MD5';
   if (!username || realm === undefined || !nonce || !uri || !response || !qop || !nc || !cnonce) return null;
   if (qop !== 'auth' || !/^[0-9a-fA-F]{8}$/.test(nc) || /^0+$/.test(nc)) return null;
   const algorithm =

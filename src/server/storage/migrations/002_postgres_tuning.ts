@@ -10,16 +10,7 @@
  *   counts would overflow after 2^31 requests and `expires` (Unix seconds) in January 2038.
  */
 import { type Kysely, sql } from 'kysely';
-
-async function isPostgres(db: Kysely<unknown>): Promise<boolean> {
-  try {
-    const { rows } = await sql<{ v: string }>`SELECT version() AS v`.execute(db);
-    return /PostgreSQL/i.test(rows[0]?.v ?? '');
-  } catch {
-    // SQLite has no version() function.
-    return false;
-  }
-}
+import { isPostgres } from './dialect.js';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   if (!(await isPostgres(db))) return;

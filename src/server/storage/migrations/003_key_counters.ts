@@ -20,16 +20,7 @@
  * statement, so bulk deletes stay linear); SQLite has only row-level triggers, and needs no more.
  */
 import { type Kysely, sql } from 'kysely';
-
-async function isPostgres(db: Kysely<unknown>): Promise<boolean> {
-  try {
-    const { rows } = await sql<{ v: string }>`SELECT version() AS v`.execute(db);
-    return /PostgreSQL/i.test(rows[0]?.v ?? '');
-  } catch {
-    // SQLite has no version() function.
-    return false;
-  }
-}
+import { isPostgres } from './dialect.js';
 
 const run = (db: Kysely<unknown>, statements: string[]) =>
   statements.reduce<Promise<unknown>>((p, s) => p.then(() => sql.raw(s).execute(db)), Promise.resolve());

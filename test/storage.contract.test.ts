@@ -20,6 +20,7 @@ import { apiKeys, type NewApiKey } from '../src/server/storage/repositories/apiK
 import { orgs } from '../src/server/storage/repositories/orgs.js';
 import { settings } from '../src/server/storage/repositories/settings.js';
 import { users } from '../src/server/storage/repositories/users.js';
+import { replayKey } from '../src/server/storage/turnBatch.js';
 import { DIALECTS } from './support/dialects.js';
 import { dropDatabase, POSTGRES_URL } from './support/postgres.js';
 import { freshDatabaseUrl } from './support/server.js';
@@ -575,39 +576,45 @@ describe.each(DIALECTS)('storage contract (%s)', (dialect) => {
       });
       expect(winners.size).toBe(new Set(triples.map(([n, c]) => `${n}/${c}`)).size);
       expect([...winners.values()].every((n) => n === 1)).toBe(true);
-      await conn.db.deleteFrom('digest_replays').where('nonce', 'like', 'burst%').execute();
+      const burst = [...new Set(triples.map(([n, c]) => replayKey(n, c, '00000001')))];
+      await conn.db.deleteFrom('digest_replay_keys').where('key', 'in', burst).execute();
       expect(await guards[0]!.firstUse('nonce0', 'cn', '00000002', now + 60)).toBe(true);
       expect(await guards[1]!.firstUse('nonce0', 'other', '00000001', now + 60)).toBe(true);
       expect(await guards[2]!.firstUse('old', 'cn', '00000001', now - 10)).toBe(true);
       await guards[3]!.sweep();
-      const left = await conn.db.selectFrom('digest_replays').select('nonce').execute();
-      expect(left.map((r) => r.nonce).sort()).toEqual([
-        'nonce0',
-        'nonce0',
-        'nonce0',
-        'nonce1',
-        'nonce2',
-        'nonce3',
-        'nonce4',
-      ]);
+      const { sql } = await import('kysely');
+      const left = await conn.db
+        .selectFrom('digest_replay_keys')
+        .select(sql<string>`CAST(key AS TEXT)`.as('key'))
+        .execute();
+      const kept: [string, string, string][] = [
+        ['nonce0', 'cn', '00000002'],
+        ['nonce0', 'other', '00000001'],
+        ...[0, 1, 2, 3, 4].map((t): [string, string, string] => [`nonce${t}`, 'cn', '00000001']),
+      ];
+      expect(left.map((r) => r.key).sort()).toEqual(kept.map((t) => replayKey(...t)).sort());
     } finally {
       for (const g of guards) g.close();
     }
   });
 
   it.runIf(dialect === 'postgres')(
-    'PostgreSQL: digest_replays is UNLOGGED and counters are BIGINT',
+    'PostgreSQL: the replay tables are UNLOGGED and counters are BIGINT',
     async () => {
       const { sql } = await import('kysely');
-      const t = await sql<{
-        relpersistence: string;
-      }>`SELECT relpersistence FROM pg_class WHERE relname = 'digest_replays'`.execute(conn.db);
-      expect(t.rows[0]?.relpersistence).toBe('u');
+      const t = await sql<{ relname: string; relpersistence: string }>`
+        SELECT relname, relpersistence FROM pg_class WHERE relname IN ('digest_replays', 'digest_replay_keys')
+         ORDER BY relname`.execute(conn.db);
+      expect(t.rows.map((r) => [r.relname, r.relpersistence])).toEqual([
+        ['digest_replay_keys', 'u'],
+        ['digest_replays', 'u'],
+      ]);
       const cols = await sql<{ table_name: string; column_name: string; data_type: string }>`
       SELECT table_name, column_name, data_type FROM information_schema.columns
-       WHERE (table_name, column_name) IN (('digest_replays', 'expires'), ('api_key_access_list', 'count'), ('global_access_list', 'count'))
-       ORDER BY table_name`.execute(conn.db);
-      expect(cols.rows.map((r) => r.data_type)).toEqual(['bigint', 'bigint', 'bigint']);
+       WHERE (table_name, column_name) IN (('digest_replays', 'expires'), ('digest_replay_keys', 'key'),
+         ('digest_replay_keys', 'expires'), ('api_key_access_list', 'count'), ('global_access_list', 'count'))
+       ORDER BY table_name, column_name`.execute(conn.db);
+      expect(cols.rows.map((r) => r.data_type)).toEqual(['bigint', 'bigint', 'bigint', 'bigint', 'bigint']);
     },
   );
 });

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../storage/database.js';
-import { type TurnBatch, turnBatchFor } from '../storage/turnBatch.js';
+import { replayKey, type TurnBatch, turnBatchFor } from '../storage/turnBatch.js';
 
 /**
  * Records digest triples; `firstUse` is false for a triple already seen. A guard in this process answers
@@ -134,18 +134,18 @@ export class DatabaseReplayGuard implements ReplayGuard {
   async firstUse(nonce: string, cnonce: string, nc: string, expiresAtSeconds: number): Promise<boolean> {
     if (this.#batch) return this.#batch.remember({ nonce, cnonce, nc, expires: expiresAtSeconds });
     const res = await this.db
-      .insertInto('digest_replays')
-      .values({ nonce, cnonce, nc, expires: expiresAtSeconds })
-      .onConflict((oc) => oc.columns(['nonce', 'cnonce', 'nc']).doNothing())
+      .insertInto('digest_replay_keys')
+      .values({ key: replayKey(nonce, cnonce, nc), expires: expiresAtSeconds })
+      .onConflict((oc) => oc.column('key').doNothing())
       .executeTakeFirst();
     return Number(res.numInsertedOrUpdatedRows ?? 0n) > 0;
   }
 
+  /** Forgets expired triples; also those a node of the version before migration 004 left behind. */
   async sweep(): Promise<void> {
-    await this.db
-      .deleteFrom('digest_replays')
-      .where('expires', '<', sql.lit(Math.floor(this.clock() / 1000)))
-      .execute();
+    const now = sql.lit(Math.floor(this.clock() / 1000));
+    await this.db.deleteFrom('digest_replay_keys').where('expires', '<', now).execute();
+    await this.db.deleteFrom('digest_replays').where('expires', '<', now).execute();
   }
 
   close(): void {

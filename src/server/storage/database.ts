@@ -107,11 +107,20 @@ export interface EventsTable {
   is_global_admin: number;
 }
 
-/** Seen digest (nonce, cnonce, nc) triples, shared by every node for replay protection. */
+/** Seen digest (nonce, cnonce, nc) triples of the versions before migration 004 (swept, not written). */
 export interface DigestReplaysTable {
   nonce: string;
   cnonce: string;
   nc: string;
+  expires: number;
+}
+
+/**
+ * Seen digest triples, shared by every node for replay protection: each under its 64-bit key
+ * (`replayKey` in storage/turnBatch.ts), a signed decimal string here (BIGINT; beyond a JS number).
+ */
+export interface DigestReplayKeysTable {
+  key: string;
   expires: number;
 }
 
@@ -128,6 +137,7 @@ export interface Database {
   global_access_list: GlobalAccessListTable;
   events: EventsTable;
   digest_replays: DigestReplaysTable;
+  digest_replay_keys: DigestReplayKeysTable;
 }
 
 /** The database handle every repository takes. */

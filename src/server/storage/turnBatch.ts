@@ -8,6 +8,7 @@
  * The statement's data-modifying CTE and its SELECT share one snapshot, taken after every call in the batch
  * was made: a counter read sees every write acknowledged before it was asked for.
  */
+import crypto from 'node:crypto';
 import { Coalescer } from './coalesce.js';
 import type { Db } from './database.js';
 import { type Reader, readerFor, statement } from './reader.js';
@@ -33,26 +34,40 @@ type Answer = boolean | CounterRow | undefined;
 const TURN = statement(
   'turn_batch',
   `WITH ins AS (
-     INSERT INTO digest_replays (nonce, cnonce, nc, expires)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
-     ON CONFLICT DO NOTHING RETURNING nonce, cnonce, nc)
-   SELECT 'r' AS lane, nonce AS k, cnonce, nc, NULL::int AS org, NULL::bigint AS n, NULL::bigint AS version
+     INSERT INTO digest_replay_keys (key, expires)
+     SELECT * FROM unnest($1::bigint[], $2::bigint[])
+     ON CONFLICT DO NOTHING RETURNING key)
+   SELECT 'r' AS lane, key::text AS k, NULL::int AS org, NULL::bigint AS n, NULL::bigint AS version
      FROM ins
    UNION ALL
-   SELECT 'c', q.k, NULL, NULL, CASE WHEN q.k = '' THEN 1 ELSE (SELECT 1 FROM orgs WHERE id = q.k) END,
+   SELECT 'c', q.k, CASE WHEN q.k = '' THEN 1 ELSE (SELECT 1 FROM orgs WHERE id = q.k) END,
           c.n, c.version
-     FROM unnest($5::text[]) AS q(k) LEFT JOIN api_key_counts c ON c.org_key = q.k`,
+     FROM unnest($3::text[]) AS q(k) LEFT JOIN api_key_counts c ON c.org_key = q.k`,
 );
 
 interface TurnRow extends CounterRow {
   lane: 'r' | 'c';
   k: string;
-  cnonce: string | null;
-  nc: string | null;
 }
 
-/** A triple as one string: none of the three can hold a line feed (they come from one header line). */
-const tripleKey = (nonce: string, cnonce: string, nc: string) => `${nonce}\n${cnonce}\n${nc}`;
+const md5 =
+  typeof crypto.hash === 'function'
+    ? (text: string) => crypto.hash('md5', text, 'buffer')
+    : (text: string) => crypto.createHash('md5').update(text, 'utf8').digest();
+
+/**
+ * The key under which the shared table remembers a triple: the first 64 bits of MD5 over the triple (none
+ * of the three can hold a line feed: they come from one header line), as a signed decimal (BIGINT).
+ *
+ * A repeated triple always has the same key, so no replay gets through. Two different triples may share a
+ * key: the later is then refused like a replay (`401`, `stale=true`) and its client retries with a fresh
+ * nonce. By chance that is about one request in 2^64 / (triples remembered), one in 10^13 at 10,000
+ * requests a second; on purpose, an attacker holding valid credentials would need a second preimage of a
+ * victim's triple before the victim sends it, and would still only refuse that one request.
+ */
+export function replayKey(nonce: string, cnonce: string, nc: string): string {
+  return md5(`${nonce}\n${cnonce}\n${nc}`).readBigInt64BE(0).toString();
+}
 
 /** The batched statements of one PostgreSQL database. */
 export class TurnBatch {
@@ -89,8 +104,8 @@ export function turnBatchFor(db: Db): TurnBatch | undefined {
 
 /**
  * One statement for a batch of calls. A triple twice in one batch is first-used by its first occurrence
- * only. Triples go in sorted order, so two nodes inserting overlapping batches take the unique index's
- * locks in the same order and never deadlock.
+ * only. Keys go in sorted order, so two nodes inserting overlapping batches take the unique index's locks
+ * in the same order and never deadlock.
  */
 async function run(reader: Reader, calls: Call[]): Promise<Answer[]> {
   const firstAt = new Map<string, number>();
@@ -100,22 +115,20 @@ async function run(reader: Reader, calls: Call[]): Promise<Answer[]> {
       orgKeys.add(c.orgKey);
       return '';
     }
-    const k = tripleKey(c.triple.nonce, c.triple.cnonce, c.triple.nc);
+    const k = replayKey(c.triple.nonce, c.triple.cnonce, c.triple.nc);
     if (!firstAt.has(k)) firstAt.set(k, i);
     return k;
   });
-  const triples = [...firstAt.keys()].sort().map((k) => calls[firstAt.get(k)!]!.triple!);
+  const sorted = [...firstAt.keys()].sort();
   const rows = await reader.all<TurnRow>(TURN, [
-    triples.map((t) => t.nonce),
-    triples.map((t) => t.cnonce),
-    triples.map((t) => t.nc),
-    triples.map((t) => t.expires),
+    sorted,
+    sorted.map((k) => calls[firstAt.get(k)!]!.triple!.expires),
     [...orgKeys],
   ]);
   const inserted = new Set<string>();
   const counters = new Map<string, CounterRow>();
   for (const r of rows) {
-    if (r.lane === 'r') inserted.add(tripleKey(r.k, r.cnonce!, r.nc!));
+    if (r.lane === 'r') inserted.add(r.k);
     else counters.set(r.k, { org: r.org, n: r.n, version: r.version });
   }
   return calls.map((c, i) =>

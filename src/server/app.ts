@@ -2,9 +2,9 @@
 import http from 'node:http';
 import Fastify, {
   type FastifyInstance,
-  type FastifyRequest,
   type FastifyServerOptions,
   LogController,
+  type onSendHookHandler,
 } from 'fastify';
 import { ApiError } from '../schema/errors.js';
 import type { CompiledCidr } from '../schema/ip.js';
@@ -151,13 +151,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
 
   app.addHook('onRequest', requestPipeline(pipeline));
-  // Credentials are cached (auth/cache.ts): anything but a read may have changed one, so it is forgotten
-  // before the response goes out; the next request, whoever sends it, reads afresh.
-  const mayHaveChanged = (req: FastifyRequest) => req.method !== 'GET' && req.method !== 'HEAD';
-  app.addHook('onSend', (req, _reply, payload, done) => {
-    if (mayHaveChanged(req)) authenticator.invalidate();
+  // Credentials are cached (auth/cache.ts): a route that changes things may have changed one, so it is
+  // forgotten before the response goes out, whatever the response; the next request, whoever sends it,
+  // reads afresh. A hook of those routes only: reads, nearly every request, run no onSend hook at all.
+  const forgetCredentials: onSendHookHandler = (_req, _reply, payload, done) => {
+    authenticator.invalidate();
     done(null, payload);
-  });
+  };
   app.setErrorHandler(errorHandler(bodyLimit));
 
   const table = new RouteTable();
@@ -167,6 +167,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       method: spec.method,
       url: spec.url,
       config: { action: spec.action },
+      onSend: spec.method === 'GET' ? undefined : forgetCredentials,
       handler: async (req, reply) => {
         const res = await spec.handler(req, reply);
         if (res.text !== undefined) return sendText(reply, res.status, res.text);

@@ -582,17 +582,14 @@ describe.each(DIALECTS)('storage contract (%s)', (dialect) => {
       expect(await guards[1]!.firstUse('nonce0', 'other', '00000001', now + 60)).toBe(true);
       expect(await guards[2]!.firstUse('old', 'cn', '00000001', now - 10)).toBe(true);
       await guards[3]!.sweep();
-      const { sql } = await import('kysely');
-      const left = await conn.db
-        .selectFrom('digest_replay_keys')
-        .select(sql<string>`CAST(key AS TEXT)`.as('key'))
-        .execute();
+      // Read back as the driver gives it (a number): keys must survive that exactly (migrate-data copies them so).
+      const left = await conn.db.selectFrom('digest_replay_keys').select('key').execute();
       const kept: [string, string, string][] = [
         ['nonce0', 'cn', '00000002'],
         ['nonce0', 'other', '00000001'],
         ...[0, 1, 2, 3, 4].map((t): [string, string, string] => [`nonce${t}`, 'cn', '00000001']),
       ];
-      expect(left.map((r) => r.key).sort()).toEqual(kept.map((t) => replayKey(...t)).sort());
+      expect(left.map((r) => String(r.key)).sort()).toEqual(kept.map((t) => replayKey(...t)).sort());
     } finally {
       for (const g of guards) g.close();
     }

@@ -116,8 +116,8 @@ export interface DigestReplaysTable {
 }
 
 /**
- * Seen digest triples, shared by every node for replay protection: each under its 64-bit key
- * (`replayKey` in storage/turnBatch.ts), a signed decimal string here (BIGINT; beyond a JS number).
+ * Seen digest triples, shared by every node for replay protection: each under its 53-bit key
+ * (`replayKey` in storage/turnBatch.ts), a decimal string here (a BIGINT column).
  */
 export interface DigestReplayKeysTable {
   key: string;

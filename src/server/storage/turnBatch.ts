@@ -56,17 +56,21 @@ const md5 =
     : (text: string) => crypto.createHash('md5').update(text, 'utf8').digest();
 
 /**
- * The key under which the shared table remembers a triple: the first 64 bits of MD5 over the triple (none
- * of the three can hold a line feed: they come from one header line), as a signed decimal (BIGINT).
+ * The key under which the shared table remembers a triple: the first 53 bits of MD5 over the triple (none
+ * of the three can hold a line feed: they come from one header line), as a decimal. 53 bits, not 64: every
+ * driver reads such a BIGINT back as an exact JavaScript number, so `pakman migrate-data` and anything
+ * else that reads the table copies keys unchanged.
  *
  * A repeated triple always has the same key, so no replay gets through. Two different triples may share a
  * key: the later is then refused like a replay (`401`, `stale=true`) and its client retries with a fresh
- * nonce. By chance that is about one request in 2^64 / (triples remembered), one in 10^13 at 10,000
- * requests a second; on purpose, an attacker holding valid credentials would need a second preimage of a
- * victim's triple before the victim sends it, and would still only refuse that one request.
+ * nonce. By chance that is one request in 2^53 / (triples remembered): one in 1.5 × 10^10 at 10,000
+ * requests a second and a 60 s nonce lifetime. On purpose, an attacker holding valid credentials would
+ * need a second preimage of a victim's triple before the victim sends it, and would still only refuse
+ * that one request.
  */
 export function replayKey(nonce: string, cnonce: string, nc: string): string {
-  return md5(`${nonce}\n${cnonce}\n${nc}`).readBigInt64BE(0).toString();
+  const h = md5(`${nonce}\n${cnonce}\n${nc}`);
+  return String(h.readUInt32BE(0) * 2 ** 21 + (h.readUInt32BE(4) >>> 11));
 }
 
 /** The batched statements of one PostgreSQL database. */

@@ -3,8 +3,8 @@
  * the triple's three text columns (`digest_replays`). Every authenticated request on PostgreSQL inserts a
  * row there; a BIGINT primary key is a quarter of the index entry and compares as one integer: inserting a
  * batch of three took ~40 µs instead of 60–85 (`pgbench`), a tenth less database CPU per B3 handshake
- * (docs/benchmarks.md, item 16). How the key is made, and why a
- * collision can only ever refuse a genuine request (never admit a replay): `storage/turnBatch.ts`.
+ * (docs/benchmarks.md, item 16). How the key is made, and why a collision can only ever refuse a genuine
+ * request (never admit a replay): `storage/turnBatch.ts`.
  *
  * No index on `expires`: the sweep every 15 s reads the table once, cheaper than an index entry per insert.
  * UNLOGGED on PostgreSQL, as `digest_replays` was (migration 002, docs/deployment.md).

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newObjectId } from '../src/schema/ids.js';
 import type { RoleAssignment, RoleName } from '../src/schema/roles.js';
 import { generateKeyPair } from '../src/server/auth/credentials.js';
-import { DatabaseReplayGuard } from '../src/server/auth/replay.js';
+import { DatabaseReplayGuard, replayKey } from '../src/server/auth/replay.js';
 import { UsageRecorder } from '../src/server/auth/usage.js';
 import { type Connection, connect, isUniqueViolation, migrate } from '../src/server/storage/connect.js';
 import type { Db } from '../src/server/storage/database.js';
@@ -20,7 +20,6 @@ import { apiKeys, type NewApiKey } from '../src/server/storage/repositories/apiK
 import { orgs } from '../src/server/storage/repositories/orgs.js';
 import { settings } from '../src/server/storage/repositories/settings.js';
 import { users } from '../src/server/storage/repositories/users.js';
-import { replayKey } from '../src/server/storage/turnBatch.js';
 import { DIALECTS } from './support/dialects.js';
 import { dropDatabase, POSTGRES_URL } from './support/postgres.js';
 import { freshDatabaseUrl } from './support/server.js';

@@ -125,7 +125,8 @@ export function parseDigestHeader(header: string | undefined): DigestParams | nu
 /** One-shot hashing (Node 20.12 and later) skips a Hash object per digest; older Nodes make one. */
 const oneShot = typeof crypto.hash === 'function' ? crypto.hash : undefined;
 
-function hash(algorithm: DigestAlgorithm, text: string): string {
+/** H(text) as lowercase hex, the digest scheme's hash. */
+export function hash(algorithm: DigestAlgorithm, text: string): string {
   const name = algorithm === 'MD5' ? 'md5' : 'sha256';
   return oneShot ? oneShot(name, text, 'hex') : crypto.createHash(name).update(text, 'utf8').digest('hex');
 }

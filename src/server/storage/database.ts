@@ -117,7 +117,7 @@ export interface DigestReplaysTable {
 
 /**
  * Seen digest triples, shared by every node for replay protection: each under its 53-bit key
- * (`replayKey` in storage/turnBatch.ts), a decimal string here (a BIGINT column).
+ * (`replayKey` in auth/replay.ts), a decimal string here (a BIGINT column).
  */
 export interface DigestReplayKeysTable {
   key: string;

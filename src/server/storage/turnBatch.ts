@@ -8,16 +8,13 @@
  * The statement's data-modifying CTE and its SELECT share one snapshot, taken after every call in the batch
  * was made: a counter read sees every write acknowledged before it was asked for.
  */
-import crypto from 'node:crypto';
 import { Coalescer } from './coalesce.js';
 import type { Db } from './database.js';
 import { type Reader, readerFor, statement } from './reader.js';
 
-/** A digest triple and the second its nonce expires. */
+/** A digest triple, as its key in the shared replay table (`replayKey`, auth/replay.ts), and its expiry second. */
 export interface Triple {
-  nonce: string;
-  cnonce: string;
-  nc: string;
+  key: string;
   expires: number;
 }
 
@@ -48,29 +45,6 @@ const TURN = statement(
 interface TurnRow extends CounterRow {
   lane: 'r' | 'c';
   k: string;
-}
-
-const md5 =
-  typeof crypto.hash === 'function'
-    ? (text: string) => crypto.hash('md5', text, 'buffer')
-    : (text: string) => crypto.createHash('md5').update(text, 'utf8').digest();
-
-/**
- * The key under which the shared table remembers a triple: the first 53 bits of MD5 over the triple (none
- * of the three can hold a line feed: they come from one header line), as a decimal. 53 bits, not 64: every
- * driver reads such a BIGINT back as an exact JavaScript number, so `pakman migrate-data` and anything
- * else that reads the table copies keys unchanged.
- *
- * A repeated triple always has the same key, so no replay gets through. Two different triples may share a
- * key: the later is then refused like a replay (`401`, `stale=true`) and its client retries with a fresh
- * nonce. By chance that is one request in 2^53 / (triples remembered): one in 1.5 × 10^10 at 10,000
- * requests a second and a 60 s nonce lifetime. On purpose, an attacker holding valid credentials would
- * need a second preimage of a victim's triple before the victim sends it, and would still only refuse
- * that one request.
- */
-export function replayKey(nonce: string, cnonce: string, nc: string): string {
-  const h = md5(`${nonce}\n${cnonce}\n${nc}`);
-  return String(h.readUInt32BE(0) * 2 ** 21 + (h.readUInt32BE(4) >>> 11));
 }
 
 /** The batched statements of one PostgreSQL database. */
@@ -119,7 +93,7 @@ async function run(reader: Reader, calls: Call[]): Promise<Answer[]> {
       orgKeys.add(c.orgKey);
       return '';
     }
-    const k = replayKey(c.triple.nonce, c.triple.cnonce, c.triple.nc);
+    const k = c.triple.key;
     if (!firstAt.has(k)) firstAt.set(k, i);
     return k;
   });

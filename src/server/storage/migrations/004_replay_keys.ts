@@ -4,7 +4,7 @@
  * row there; a BIGINT primary key is a quarter of the index entry and compares as one integer: inserting a
  * batch of three took ~40 µs instead of 60–85 (`pgbench`), a tenth less database CPU per B3 handshake
  * (docs/benchmarks.md, item 16). How the key is made, and why a collision can only ever refuse a genuine
- * request (never admit a replay): `storage/turnBatch.ts`.
+ * request (never admit a replay): `replayKey` in `auth/replay.ts`.
  *
  * No index on `expires`: the sweep every 15 s reads the table once, cheaper than an index entry per insert.
  * UNLOGGED on PostgreSQL, as `digest_replays` was (migration 002, docs/deployment.md).

@@ -34,7 +34,8 @@ function isSpace(c: number): boolean {
 const isLetter = (c: number) => (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a;
 
 /**
- * Parses an Authorization header; null when it is not a well-formed Digest header with qop=auth.
+ * The parameters of a `Digest` Authorization header by lowercased name, values unquoted; null when the
+ * header is not one.
  *
  * Grammar (lenient, as browsers and curl send it): `Digest` then `name = value` pairs, names of letters
  * (case-insensitive), values a quoted string (backslash escapes one character) or a run of characters
@@ -42,7 +43,7 @@ const isLetter = (c: number) => (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a;
  * given twice makes the header malformed. A scanner, not a regular expression: this runs on every
  * request.
  */
-export function parseDigestHeader(header: string | undefined): DigestParams | null {
+export function digestFields(header: string | undefined): Map<string, string> | null {
   if (!header || header.length > 4096 || header.length < 7) return null;
   if (header.slice(0, 6).toLowerCase() !== 'digest' || !isSpace(header.charCodeAt(6))) return null;
   const fields = new Map<string, string>();
@@ -91,6 +92,13 @@ export function parseDigestHeader(header: string | undefined): DigestParams | nu
     if (fields.has(key)) return null;
     fields.set(key, value);
   }
+  return fields;
+}
+
+/** Parses an Authorization header; null when it is not a well-formed Digest header with qop=auth. */
+export function parseDigestHeader(header: string | undefined): DigestParams | null {
+  const fields = digestFields(header);
+  if (!fields) return null;
   const username = fields.get('username');
   const realm = fields.get('realm');
   const nonce = fields.get('nonce');

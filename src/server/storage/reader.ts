@@ -88,9 +88,12 @@ class SqliteFileReader implements Reader {
   #db: SQLite.Database | undefined;
   readonly #prepared = new Map<string, SQLite.Statement>();
   readonly #columns = new Map<string, SQLite.Statement>();
-  /** Whether a read transaction is open, and which one (the id is odd while one is open, even between). */
-  #inSnapshot = false;
+  /** Which read transaction is open: odd while one is, even between. */
   #snapshotId = 0;
+
+  get #inSnapshot(): boolean {
+    return (this.#snapshotId & 1) === 1;
+  }
 
   constructor(private readonly file: string) {}
 
@@ -136,7 +139,6 @@ class SqliteFileReader implements Reader {
   #enter(): void {
     if (this.#inSnapshot) return;
     this.#statement(BEGIN).run();
-    this.#inSnapshot = true;
     this.#snapshotId++;
     const id = this.#snapshotId;
     setImmediate(() => {
@@ -146,7 +148,6 @@ class SqliteFileReader implements Reader {
 
   #leave(): void {
     if (!this.#inSnapshot) return;
-    this.#inSnapshot = false;
     this.#snapshotId++;
     if (this.#db) this.#statement(COMMIT).run();
   }

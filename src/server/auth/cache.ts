@@ -3,8 +3,9 @@
  * requests so that a signed request costs no database round trip.
  *
  * Revocation rules (api.md §4 and §7, "revokes it at once on every node"):
- * - this node: every request that may change something (any method but GET/HEAD) calls `invalidate()`
- *   before its response leaves (app.ts), so the next request after a DELETE/PATCH/POST reads afresh;
+ * - this node: every request to a route that may change something (any route but a GET) calls
+ *   `invalidate()` before its response leaves (app.ts), so the next request after a DELETE/PATCH/POST
+ *   reads afresh;
  * - other processes: migration 003's triggers bump `auth_generation` in the transaction of every such
  *   change. On a SQLite file reading it is a function call, so lookups read it in every snapshot of the
  *   reader connection (one per event-loop turn, storage/reader.ts): a change made by another process (a

@@ -18,7 +18,9 @@
  *   --profile DIR                   [BENCH_PROFILE]    run pakman under --cpu-prof, profiles in DIR
  *   --json FILE                     [BENCH_JSON]       also write the results as JSON
  *   (environment only)              [BENCH_NODE_ARGS]  extra Node flags for pakman, e.g. --perf-basic-prof
+ *   (environment only)              [BENCH_FROM_SRC=1] run pakman from src/ under tsx instead of the built dist/
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -609,6 +611,13 @@ function table(): string {
   return out.join('\n');
 }
 
+// pakman runs from dist/, as `npm start` runs it (bench/server.ts): build it from the current src/ first.
+const FROM_SRC = env.BENCH_FROM_SRC === '1';
+if (!FROM_SRC) {
+  log('building dist/ (npm run build)');
+  execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
+}
+
 const started = Date.now();
 const loadStart = loadavg()
   .map((x) => x.toFixed(2))
@@ -621,7 +630,7 @@ for (const d of dialects) {
   }
   await runDialect(d);
 }
-const header = `pakman benchmark — ${cpus().length} cores, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}; ${CONNECTIONS} connections; each side ${DURATION} s (2 × ${DURATION / 2} s, interleaved) after ${WARMUP} s warm-up; load average ${loadStart} at start, ${loadavg()
+const header = `pakman benchmark — ${cpus().length} cores, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}; pakman from ${FROM_SRC ? 'src/ (tsx)' : 'dist/'}; ${CONNECTIONS} connections; each side ${DURATION} s (2 × ${DURATION / 2} s, interleaved) after ${WARMUP} s warm-up; load average ${loadStart} at start, ${loadavg()
   .map((x) => x.toFixed(2))
   .join(' ')} at end; ${((Date.now() - started) / 60000).toFixed(1)} min`;
 process.stdout.write(`\n${header}\n\n${table()}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`);

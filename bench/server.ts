@@ -1,14 +1,19 @@
 /**
  * Benchmark child: pakman as `pakman serve` runs it (startServer from main.ts, so the replay guard,
  * logger and storage are the production ones), one process or a node:cluster of BENCH_WORKERS.
+ * pakman's code is the compiled `dist/` that `npm start` runs (the runner builds it first), not `src/`
+ * under tsx, whose transform differs (it names every function it creates); BENCH_FROM_SRC=1 loads `src/`.
  * Reports `{ type: 'ready', port, pids }` to the parent over IPC and stops on `{ type: 'stop' }`; on
  * `{ type: 'gc' }` it collects garbage (when started with --expose-gc) and answers `{ type: 'gc-done' }`.
  *
- * Environment: BENCH_DATABASE_URL, BENCH_NONCE_LIFETIME (seconds), BENCH_WORKERS (default 1).
+ * Environment: BENCH_DATABASE_URL, BENCH_NONCE_LIFETIME (seconds), BENCH_WORKERS (default 1),
+ * BENCH_FROM_SRC.
  */
 import cluster from 'node:cluster';
-import { loadConfig } from '../src/server/config.js';
-import { startServer } from '../src/server/main.js';
+
+const from = process.env.BENCH_FROM_SRC === '1' ? '../src/server' : '../dist/server';
+const { loadConfig } = (await import(`${from}/config.js`)) as typeof import('../src/server/config.js');
+const { startServer } = (await import(`${from}/main.js`)) as typeof import('../src/server/main.js');
 
 const workers = Number(process.env.BENCH_WORKERS ?? '1');
 

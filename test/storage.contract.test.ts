@@ -20,6 +20,7 @@ import { apiKeys, type NewApiKey } from '../src/server/storage/repositories/apiK
 import { orgs } from '../src/server/storage/repositories/orgs.js';
 import { settings } from '../src/server/storage/repositories/settings.js';
 import { users } from '../src/server/storage/repositories/users.js';
+import { turnBatchFor } from '../src/server/storage/turnBatch.js';
 import { DIALECTS } from './support/dialects.js';
 import { dropDatabase, POSTGRES_URL } from './support/postgres.js';
 import { freshDatabaseUrl } from './support/server.js';
@@ -593,6 +594,35 @@ describe.each(DIALECTS)('storage contract (%s)', (dialect) => {
       for (const g of guards) g.close();
     }
   });
+
+  it.runIf(dialect === 'postgres')(
+    'PostgreSQL: the per-request statement is planned once per connection, the others as PostgreSQL chooses',
+    async () => {
+      const reader = readerFor(conn.db)!;
+      const batch = turnBatchFor(conn.db)!;
+      const mode = "SELECT current_setting('plan_cache_mode') AS mode";
+      const own = statement('test_plan_mode', mode);
+      const generic = statement('test_plan_mode_generic', mode, undefined, { genericPlan: true });
+      expect(await reader.all(own, [])).toEqual([{ mode: 'auto' }]);
+      expect(await reader.all(generic, [])).toEqual([{ mode: 'force_generic_plan' }]);
+      // One call at a time, so each statement runs on the same connection as the plan counts read after it.
+      const now = Math.floor(Date.now() / 1000);
+      for (let i = 0; i < 8; i++) {
+        expect(await batch.remember({ key: replayKey('plan', `c${i}`, '00000001'), expires: now + 60 })).toBe(
+          true,
+        );
+        expect(await batch.counter('')).toBeDefined();
+      }
+      const plans = statement(
+        'test_plan_counts',
+        "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'pakman_turn_batch'",
+        undefined,
+        { genericPlan: true },
+      );
+      const [counts] = await reader.all<{ generic_plans: number; custom_plans: number }>(plans, []);
+      expect(counts).toEqual({ generic_plans: 16, custom_plans: 0 });
+    },
+  );
 
   it.runIf(dialect === 'postgres')(
     'PostgreSQL: the replay tables are UNLOGGED and counters are BIGINT',

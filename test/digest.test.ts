@@ -151,6 +151,41 @@ describe.each(DIALECTS)('digest authentication rules (%s)', (dialect) => {
     expect(again.json).toMatchObject({ errorCode: expect.any(String) });
   });
 
+  it('hands the plain challenges of one second one nonce, which every client signs with its own cnonce', async () => {
+    let now = Date.UTC(2030, 0, 1, 12, 0, 0, 100);
+    const timed = await startTestServer({ dialect, clock: () => now });
+    try {
+      const creds = await bootstrap(timed.base);
+      const me = { username: creds.publicKey, password: creds.privateKey };
+      const send = (header: string) =>
+        raw('GET', `${timed.origin}${path}`, { headers: { authorization: header } });
+      const nonce = await challengeNonce(`${timed.base}/orgs`);
+      now += 850; // same second
+      expect(await challengeNonce(`${timed.base}/orgs`)).toBe(nonce);
+      // A wrong response is challenged like a request without credentials (stale=false): the same nonce.
+      const wrong = await send(authorization({ ...me, password: 'nope' }, 'GET', path, nonce));
+      expect(String(wrong.headers['www-authenticate'])).toContain(`nonce="${nonce}"`);
+      // Two clients on the shared nonce: distinct cnonces, distinct triples, both admitted.
+      const first = authorization(me, 'GET', path, nonce, 1, 'client-one');
+      expect((await send(first)).status).toBe(200);
+      expect((await send(authorization(me, 'GET', path, nonce, 1, 'client-two'))).status).toBe(200);
+      // A replay is still refused, and its stale challenge brings a nonce of its own.
+      const replay = await send(first);
+      expect(replay.status).toBe(401);
+      const stale = /nonce="([^"]+)", .*stale=true$/.exec(String(replay.headers['www-authenticate']));
+      expect(stale?.[1]).toBeDefined();
+      expect(stale![1]).not.toBe(nonce);
+      // The next second, a new one.
+      now += 100;
+      const next = await challengeNonce(`${timed.base}/orgs`);
+      expect(next).not.toBe(nonce);
+      expect(next).not.toBe(stale![1]);
+      expect((await send(authorization(me, 'GET', path, next))).status).toBe(200);
+    } finally {
+      await timed.close();
+    }
+  });
+
   it('answers an expired nonce with stale=true only when the response was right', async () => {
     const nonce = await challengeNonce(`${s.base}/orgs`);
     await new Promise((r) => setTimeout(r, 3200));

@@ -43,11 +43,27 @@ export interface PipelineDeps {
   globalAccessList: () => Promise<CompiledCidr[]>;
 }
 
-/** A fresh nonce's `WWW-Authenticate` values, one per enabled algorithm. */
+/** Each pipeline's plain challenge of the current second (see `challenges`). */
+const plainChallenges = new WeakMap<PipelineDeps, { second: number; headers: string[] }>();
+
+/**
+ * A challenge's `WWW-Authenticate` values, one per enabled algorithm. A stale challenge (after an expired
+ * nonce or a replay) always brings a nonce of its own. Plain challenges share one nonce per second: a
+ * nonce records its issue time in whole seconds, so one issued earlier in the same second is exactly as
+ * fresh, and replay protection does not rest on it, since each client signs with a cnonce of its own and
+ * what is refused the second time is a (nonce, cnonce, nc). A nonce for every challenge cost an HMAC each,
+ * ~5 % of a whole handshake's CPU (docs/benchmarks.md).
+ */
 function challenges(deps: PipelineDeps, stale: boolean): string[] {
-  const nonce = deps.signer.issue(deps.clock());
+  const now = deps.clock();
+  const second = Math.floor(now / 1000);
+  const plain = stale ? undefined : plainChallenges.get(deps);
+  if (plain?.second === second) return plain.headers;
+  const nonce = deps.signer.issue(now);
   deps.authenticator.issued(nonce);
-  return deps.algorithms.map((a) => challengeHeader(nonce, stale, a));
+  const headers = deps.algorithms.map((a) => challengeHeader(nonce, stale, a));
+  if (!stale) plainChallenges.set(deps, { second, headers });
+  return headers;
 }
 
 /** Sends the digest challenge: 401, the exact Ops Manager body, one header per enabled algorithm. */

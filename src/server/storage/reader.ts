@@ -189,27 +189,35 @@ const COMMIT = statement('commit', 'COMMIT');
 class PostgresReader implements Reader {
   readonly dialect = 'postgres';
   #generic: pg.Pool | undefined;
+  /** Connections of the generic-plan pool whose session has been set. */
+  readonly #set = new WeakSet<pg.PoolClient>();
 
   constructor(private readonly pool: pg.Pool) {}
 
   async all<R>(s: Statement, params: readonly unknown[]): Promise<R[]> {
-    const res = await (s.genericPlan ? this.#genericPool() : this.pool).query({
-      name: `pakman_${s.name}`,
-      text: s.postgres,
-      values: params as unknown[],
-    });
-    return res.rows as R[];
+    const query = { name: `pakman_${s.name}`, text: s.postgres, values: params as unknown[] };
+    if (!s.genericPlan) return (await this.pool.query(query)).rows as R[];
+    const client = await this.#genericPool().connect();
+    try {
+      if (!this.#set.has(client)) {
+        // Once per connection. Should PostgreSQL refuse it, statements are planned as usual.
+        await client.query('SET plan_cache_mode = force_generic_plan').catch(() => {});
+        this.#set.add(client);
+      }
+      const res = await client.query(query);
+      client.release();
+      return res.rows as R[];
+    } catch (e) {
+      // As pool.query does: a client that failed is closed, not reused.
+      client.release(e as Error);
+      throw e;
+    }
   }
 
   #genericPool(): pg.Pool {
     if (!this.#generic) {
       // The main pool's settings (connection string, timeouts, error handling), fewer connections.
-      const pool = new PgPool({
-        ...this.pool.options,
-        max: GENERIC_CONNECTIONS,
-        // Set when each session starts (a libpq `options` in the database URL would replace this one).
-        options: '-c plan_cache_mode=force_generic_plan',
-      });
+      const pool = new PgPool({ ...this.pool.options, max: GENERIC_CONNECTIONS });
       pool.on('error', () => {});
       pool.on('connect', (client) => client.on('error', () => {}));
       this.#generic = pool;

@@ -51,8 +51,9 @@ const plainChallenges = new WeakMap<PipelineDeps, { second: number; headers: str
  * nonce or a replay) always brings a nonce of its own. Plain challenges share one nonce per second: a
  * nonce records its issue time in whole seconds, so one issued earlier in the same second is exactly as
  * fresh, and replay protection does not rest on it, since each client signs with a cnonce of its own and
- * what is refused the second time is a (nonce, cnonce, nc). A nonce for every challenge cost an HMAC each,
- * ~5 % of a whole handshake's CPU (docs/benchmarks.md).
+ * what is refused the second time is a (nonce, cnonce, nc). A nonce for every challenge (its HMAC, and its
+ * entry among the nonces this node issued) cost ~30 % of pakman's CPU per B3 handshake on SQLite
+ * (docs/benchmarks.md, item 17).
  */
 function challenges(deps: PipelineDeps, stale: boolean): string[] {
   const now = deps.clock();

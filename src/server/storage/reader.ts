@@ -10,9 +10,6 @@
 import SQLite from 'better-sqlite3';
 import { CompiledQuery, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
-
-const PgPool = pg.Pool;
-
 import type { Db } from './database.js';
 
 /** A statement in both dialects: SQLite text with `?` placeholders, PostgreSQL text with `$n`. */
@@ -217,7 +214,7 @@ class PostgresReader implements Reader {
   #genericPool(): pg.Pool {
     if (!this.#generic) {
       // The main pool's settings (connection string, timeouts, error handling), fewer connections.
-      const pool = new PgPool({ ...this.pool.options, max: GENERIC_CONNECTIONS });
+      const pool = new pg.Pool({ ...this.pool.options, max: GENERIC_CONNECTIONS });
       pool.on('error', () => {});
       pool.on('connect', (client) => client.on('error', () => {}));
       this.#generic = pool;

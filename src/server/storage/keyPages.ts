@@ -18,7 +18,7 @@
 import { sql } from 'kysely';
 import { loadOnce } from './coalesce.js';
 import type { Db } from './database.js';
-import { type Reader, readerFor, type SyncReader, statement } from './reader.js';
+import { type Reader, readerFor, type Statement, type SyncReader, statement } from './reader.js';
 import { type ApiKeyRecord, foldKeyRows, type KeyRoleRow } from './repositories/apiKeys.js';
 import { type CounterRow, turnBatchFor } from './turnBatch.js';
 
@@ -98,6 +98,9 @@ const counterSql = (org: string, orgKey: string, ids?: { agg: string; query: str
 const ORG = '(SELECT 1 FROM orgs WHERE id = ?1)';
 const ORG_COUNTER = statement('key_org_counter', counterSql(ORG, '?1'));
 const GLOBAL_COUNTER = statement('key_global_counter', counterSql('1', "''"));
+/** The counter statement of `orgKey` ('' for the global keys) and its parameters. */
+const counterRead = (orgKey: string): [Statement, string[]] =>
+  orgKey === '' ? [GLOBAL_COUNTER, []] : [ORG_COUNTER, [orgKey]];
 const pageStatement = (name: string, org: string, orgKey: string, query: string) =>
   statement(
     name,
@@ -339,8 +342,7 @@ async function counterOf(db: Db, reader: Reader, orgKey: string): Promise<Counte
   const batch = turnBatchFor(db);
   if (batch) return batch.counter(orgKey);
   // In-memory SQLite (no reader connection of its own): one statement per request.
-  const params = orgKey === '' ? [] : [orgKey];
-  return (await reader.all<CounterRow>(orgKey === '' ? GLOBAL_COUNTER : ORG_COUNTER, params))[0];
+  return (await reader.all<CounterRow>(...counterRead(orgKey)))[0];
 }
 
 /**
@@ -355,9 +357,7 @@ function snapshotCounter(s: DbState, sync: SyncReader, orgKey: string): CounterR
   }
   let row = s.counters.get(orgKey);
   if (!row) {
-    row =
-      sync.all<CounterRow>(orgKey === '' ? GLOBAL_COUNTER : ORG_COUNTER, orgKey === '' ? [] : [orgKey])[0] ??
-      NO_ORG;
+    row = sync.all<CounterRow>(...counterRead(orgKey))[0] ?? NO_ORG;
     s.counters.set(orgKey, row);
   }
   return row;

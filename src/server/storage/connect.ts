@@ -64,11 +64,34 @@ export function openDatabase(target: DatabaseTarget): Connection {
       },
     };
   }
+  const pool = postgresPool(target.location, 10);
+  const genericPool = postgresPool(target.location, GENERIC_CONNECTIONS);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  attachReader(db, { dialect: 'postgres', pool, genericPool });
+  return {
+    db,
+    dialect: 'postgres',
+    close: async () => {
+      detachReader(db);
+      await genericPool.end();
+      await db.destroy();
+    },
+  };
+}
+
+/**
+ * Connections of the pool for statements planned once per connection (`genericPlan`, storage/reader.ts):
+ * as many as the replay-memory statements a node keeps in flight at once (storage/coalesce.ts).
+ */
+const GENERIC_CONNECTIONS = 2;
+
+/** A pool of at most `max` connections to `url`; its clients' failures surface on their next statement. */
+function postgresPool(url: string, max: number): pg.Pool {
   const pool = new pg.Pool({
-    connectionString: target.location,
+    connectionString: url,
     // Named in pg_stat_activity so operators can tell pakman's connections apart (a URL parameter wins).
     application_name: 'pakman',
-    max: 10,
+    max,
     // While PostgreSQL is unreachable a request waits at most this long before it becomes a 503.
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
@@ -79,16 +102,7 @@ export function openDatabase(target: DatabaseTarget): Connection {
   // Nor may a checked-out one: between two statements of a transaction nobody listens on the client, and an
   // unheard 'error' event would kill the node. The next statement on it fails instead and becomes a 503.
   pool.on('connect', (client) => client.on('error', () => {}));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  attachReader(db, { dialect: 'postgres', pool });
-  return {
-    db,
-    dialect: 'postgres',
-    close: () => {
-      detachReader(db);
-      return db.destroy();
-    },
-  };
+  return pool;
 }
 
 /** Applies pending migrations; Kysely's lock makes concurrent starts of several nodes safe. */

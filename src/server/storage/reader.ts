@@ -9,7 +9,7 @@
  */
 import SQLite from 'better-sqlite3';
 import { CompiledQuery, type SqliteDatabase } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Db } from './database.js';
 
 /** A statement in both dialects: SQLite text with `?` placeholders, PostgreSQL text with `$n`. */
@@ -76,7 +76,7 @@ export interface Reader {
   all<R>(s: Statement, params: readonly unknown[]): Promise<R[]>;
   /** Present where reads are cheap enough to make synchronously. */
   readonly sync?: SyncReader;
-  close(): void | Promise<void>;
+  close(): void;
 }
 
 class SqliteFileReader implements Reader {
@@ -179,22 +179,24 @@ const COMMIT = statement('commit', 'COMMIT');
  * (a generic plan), and a custom plan of a statement over arrays knows how long each array is: whether it
  * wins depends on the tables' statistics. Where it did, the replay-memory statement (storage/turnBatch.ts)
  * cost a backend 240–310 µs of CPU per execution, against 60–90 µs with its generic plan. Statements
- * declared `genericPlan` therefore run on a second pool of at most GENERIC_CONNECTIONS connections whose
- * sessions set `plan_cache_mode = force_generic_plan`: each is planned once per connection (and again
- * after its tables are analyzed or altered); every other statement keeps PostgreSQL's own choice.
+ * declared `genericPlan` therefore run on a second, smaller pool (storage/connect.ts) whose sessions set
+ * `plan_cache_mode = force_generic_plan`: each is planned once per connection (and again after its
+ * tables are analyzed or altered); every other statement keeps PostgreSQL's own choice.
  */
 class PostgresReader implements Reader {
   readonly dialect = 'postgres';
-  #generic: pg.Pool | undefined;
   /** Connections of the generic-plan pool whose session has been set. */
   readonly #set = new WeakSet<pg.PoolClient>();
 
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly genericPool: pg.Pool,
+  ) {}
 
   async all<R>(s: Statement, params: readonly unknown[]): Promise<R[]> {
     const query = { name: `pakman_${s.name}`, text: s.postgres, values: params as unknown[] };
     if (!s.genericPlan) return (await this.pool.query(query)).rows as R[];
-    const client = await this.#genericPool().connect();
+    const client = await this.genericPool.connect();
     try {
       if (!this.#set.has(client)) {
         // Once per connection. Should PostgreSQL refuse it, statements are planned as usual.
@@ -211,27 +213,8 @@ class PostgresReader implements Reader {
     }
   }
 
-  #genericPool(): pg.Pool {
-    if (!this.#generic) {
-      // The main pool's settings (connection string, timeouts, error handling), fewer connections.
-      const pool = new pg.Pool({ ...this.pool.options, max: GENERIC_CONNECTIONS });
-      pool.on('error', () => {});
-      pool.on('connect', (client) => client.on('error', () => {}));
-      this.#generic = pool;
-    }
-    return this.#generic;
-  }
-
-  async close(): Promise<void> {
-    await this.#generic?.end();
-  }
+  close(): void {}
 }
-
-/**
- * Connections of the generic-plan pool: as many as the replay-memory statements a node keeps in flight at
- * once (storage/coalesce.ts).
- */
-const GENERIC_CONNECTIONS = 2;
 
 /** Through Kysely's executor (and so its connection lock): for in-memory SQLite. */
 class KyselyReader implements Reader {
@@ -294,10 +277,12 @@ export function readerFor(db: Db): Reader | undefined {
 /** Attaches a reader to a freshly opened database (connect.ts). */
 export function attachReader(
   db: Db,
-  target: { dialect: 'sqlite'; location: string } | { dialect: 'postgres'; pool: pg.Pool },
+  target:
+    | { dialect: 'sqlite'; location: string }
+    | { dialect: 'postgres'; pool: pg.Pool; genericPool: pg.Pool },
 ): void {
   let reader: Reader;
-  if (target.dialect === 'postgres') reader = new PostgresReader(target.pool);
+  if (target.dialect === 'postgres') reader = new PostgresReader(target.pool, target.genericPool);
   else if (target.location === ':memory:' || target.location.startsWith('file:'))
     reader = new KyselyReader('sqlite', db);
   else reader = new SqliteFileReader(target.location);
@@ -305,8 +290,7 @@ export function attachReader(
 }
 
 /** Closes the reader of `db`, if any (before the database itself closes). */
-export async function detachReader(db: Db): Promise<void> {
-  const reader = readers.get(db);
+export function detachReader(db: Db): void {
+  readers.get(db)?.close();
   readers.delete(db);
-  await reader?.close();
 }

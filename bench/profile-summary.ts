@@ -41,8 +41,14 @@ function where(url: string): string {
       .slice(0, url.includes('/@', nm) ? 2 : 1)
       .join('/');
   if (url.startsWith('node:')) return url;
-  const src = url.indexOf('/src/');
+  const src = ownAt(url);
   return src >= 0 ? url.slice(src + 1) : url;
+}
+/** Where pakman's own path starts in `url` (`/src/`, or `/dist/` as the benchmark runs it), or -1. */
+function ownAt(url: string): number {
+  if (url.includes('node_modules/')) return -1;
+  const src = url.indexOf('/src/');
+  return src >= 0 ? src : url.indexOf('/dist/');
 }
 const label = (n: ProfileNode) =>
   `${n.callFrame.functionName || '(anonymous)'} ${where(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
@@ -54,11 +60,11 @@ for (const [id, t] of self) {
   const n = byId.get(id)!;
   bySelf.set(label(n), (bySelf.get(label(n)) ?? 0) + t);
   byPlace.set(where(n.callFrame.url), (byPlace.get(where(n.callFrame.url)) ?? 0) + t);
-  // Inclusive time of src/ functions: each distinct one on the sample's stack once.
+  // Inclusive time of pakman's functions: each distinct one on the sample's stack once.
   const seen = new Set<string>();
   for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
     const c = byId.get(cur)!;
-    if (!c.callFrame.url.includes('/src/')) continue;
+    if (ownAt(c.callFrame.url) < 0) continue;
     const l = label(c);
     if (seen.has(l)) continue;
     seen.add(l);

@@ -59,9 +59,10 @@ export function send(
   path: string,
   headers: Record<string, string> = {},
   body?: string,
+  agent: http.Agent | false = false,
 ): Promise<Captured> {
   return new Promise((resolve, reject) => {
-    const req = http.request(`${origin}${path}`, { method, headers, agent: false }, (res) => {
+    const req = http.request(`${origin}${path}`, { method, headers, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -89,9 +90,14 @@ export class DigestClient {
   readonly #signer: DigestSigner;
   #nonce: string | undefined;
 
+  /**
+   * `agent`: a keep-alive agent reuses connections, as the Go client, `requests.Session` and pakman's SDK
+   * do; without one each request opens a connection of its own.
+   */
   constructor(
     readonly origin: string,
     creds: Creds,
+    private readonly agent: http.Agent | false = false,
   ) {
     this.#signer = new DigestSigner(creds);
   }
@@ -100,7 +106,9 @@ export class DigestClient {
   async request(method: string, path: string, body?: unknown): Promise<Captured> {
     for (let attempt = 0; attempt < 3; attempt++) {
       if (!this.#nonce)
-        this.#nonce = nonceOf(headerOf(await send(this.origin, method, path), 'www-authenticate'));
+        this.#nonce = nonceOf(
+          headerOf(await send(this.origin, method, path, {}, undefined, this.agent), 'www-authenticate'),
+        );
       const headers: Record<string, string> = {
         authorization: this.#signer.header(method, path, this.#nonce),
       };
@@ -111,6 +119,7 @@ export class DigestClient {
         path,
         headers,
         body === undefined ? undefined : JSON.stringify(body),
+        this.agent,
       );
       const challenge = headerOf(res, 'www-authenticate');
       if (res.status === 401 && challenge) {

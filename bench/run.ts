@@ -454,42 +454,51 @@ async function runDialect(dialect: BenchDialect): Promise<void> {
               );
         }
         if (SCENARIOS.has('B5')) {
-          let ops = 0;
-          let failures = 0;
-          let accessList = true;
-          // The writer runs only while the "with writes" side is measured.
-          const withWriter = async <T>(run: () => Promise<T>): Promise<T> => {
-            const writer = await startChild('writer.ts', {
-              BENCH_ORIGIN: `http://127.0.0.1:${pakman.port}`,
-              BENCH_ORG: L.orgId,
-              BENCH_PUBLIC_KEY: L.owner.publicKey,
-              BENCH_PRIVATE_KEY: L.owner.privateKey,
-              BENCH_RATE: B5_RATE,
-            });
-            const done = new Promise<{ ops: number; failures: number; accessList: boolean }>((res) =>
-              writer.proc.on(
-                'message',
-                (m: { type?: string; ops: number; failures: number; accessList: boolean }) => {
+          type Tally = { ops: number; failures: number; accessList: boolean; cpuMs: number };
+          const tally = (): Tally => ({ ops: 0, failures: 0, accessList: true, cpuMs: 0 });
+          const during = tally();
+          // The writer runs only while the "with writes" side is measured; what it did goes into `into`.
+          const writing =
+            (into: Tally) =>
+            async <T>(run: () => Promise<T>): Promise<T> => {
+              const writer = await startChild('writer.ts', {
+                BENCH_ORIGIN: `http://127.0.0.1:${pakman.port}`,
+                BENCH_ORG: L.orgId,
+                BENCH_PUBLIC_KEY: L.owner.publicKey,
+                BENCH_PRIVATE_KEY: L.owner.privateKey,
+                BENCH_RATE: B5_RATE,
+              });
+              const done = new Promise<Tally>((res) =>
+                writer.proc.on('message', (m: Tally & { type?: string }) => {
                   if (m?.type === 'done') res(m);
-                },
-              ),
-            );
-            try {
-              return await run();
-            } finally {
-              await writer.stop();
-              const w = await done;
-              ops += w.ops;
-              failures += w.failures;
-              accessList &&= w.accessList;
-            }
-          };
+                }),
+              );
+              try {
+                return await run();
+              } finally {
+                await writer.stop();
+                const w = await done;
+                into.ops += w.ops;
+                into.failures += w.failures;
+                into.cpuMs += w.cpuMs;
+                into.accessList &&= w.accessList;
+              }
+            };
+          // First the writes by themselves, without list load, for half a run: what each costs pakman, its
+          // database and the writer process (all on this machine's two cores during the comparison).
+          const alone = tally();
+          const cpu0 = cpuSeconds(pakman);
+          const db0 = pgUrl ? await databaseCpuSeconds(pgUrl) : undefined;
+          await writing(alone)(() => new Promise((r) => setTimeout(r, (DURATION / 2) * 1000)));
+          const perWrite = (seconds: number) => fmt((seconds * 1e6) / Math.max(1, alone.ops), 0);
+          const aloneCpu = perWrite(cpuSeconds(pakman) - cpu0);
+          const aloneDb = db0 && pgUrl ? ` + ${perWrite(await databaseCpuSince(pgUrl, db0))} db` : '';
           const m = await compare(
-            { ...on(pakman, L.reader, b1), around: withWriter },
+            { ...on(pakman, L.reader, b1), around: writing(during) },
             on(pakman, L.reader, b1),
           );
           notes.push(
-            `B5 ${dialect}: ${ops} writes through the API (~${B5_RATE}/s: create key, add 2 access-list entries, delete 1, delete key), ${failures} failed${accessList ? '' : '; access-list endpoints absent, keys only'}`,
+            `B5 ${dialect}: ${during.ops} writes through the API (~${B5_RATE}/s: create key, add 2 access-list entries, delete 1, delete key), ${during.failures} failed${during.accessList ? '' : '; access-list endpoints absent, keys only'}. Writes alone (${alone.ops} in ${DURATION / 2} s, no list load): ${aloneCpu}${aloneDb} µs of CPU a write, and ${perWrite(alone.cpuMs / 1000)} µs in the writer process`,
           );
           row(
             'B5',

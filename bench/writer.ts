@@ -1,7 +1,8 @@
 /**
  * Benchmark child for B5: writes through the API at a fixed rate while the list is under load — each
  * cycle creates a key, adds two access-list entries, deletes one, then deletes the key. Reports
- * `{ type: 'done', ops, failures, accessList, cpuMs }` when told to stop (cpuMs: its own CPU time while writing).
+ * `{ type: 'done', ops, failures, accessList, cpuMs }` when told to stop (cpuMs: its own CPU time while
+ * writing).
  *
  * Environment: BENCH_ORIGIN, BENCH_ORG, BENCH_PUBLIC_KEY, BENCH_PRIVATE_KEY, BENCH_RATE (requests/s).
  */

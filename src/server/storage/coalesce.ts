@@ -11,6 +11,9 @@ export function loadOnce<K, V>(inFlight: Map<K, Promise<V>>, key: K, load: () =>
   return loading;
 }
 
+/** How many batches a Coalescer keeps in flight at once, unless told otherwise. */
+export const BATCHES_IN_FLIGHT = 2;
+
 /**
  * Group commit for the statements every request runs on PostgreSQL (the replay-memory insert, a kept
  * page's counter read): the calls made while the event loop serves one batch of readable sockets go to the
@@ -33,7 +36,7 @@ export class Coalescer<I, O> {
    */
   constructor(
     private readonly run: (items: I[]) => Promise<O[]>,
-    private readonly maxInFlight = 2,
+    private readonly maxInFlight = BATCHES_IN_FLIGHT,
     private readonly maxBatch = 256,
   ) {}
 

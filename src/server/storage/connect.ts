@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { BATCHES_IN_FLIGHT } from './coalesce.js';
 import type { Database, Db } from './database.js';
 import { migrationProvider } from './migrations/index.js';
 import { attachReader, detachReader, readerFor, withStatementCache } from './reader.js';
@@ -83,7 +84,7 @@ export function openDatabase(target: DatabaseTarget): Connection {
  * Connections of the pool for statements planned once per connection (`genericPlan`, storage/reader.ts):
  * as many as the replay-memory statements a node keeps in flight at once (storage/coalesce.ts).
  */
-const GENERIC_CONNECTIONS = 2;
+const GENERIC_CONNECTIONS = BATCHES_IN_FLIGHT;
 
 /** A pool of at most `max` connections to `url`; its clients' failures surface on their next statement. */
 function postgresPool(url: string, max: number): pg.Pool {

@@ -144,20 +144,39 @@ interface Target {
   around?: <T>(run: () => Promise<T>) => Promise<T>;
 }
 
+/**
+ * `fn`'s result, with the CPU seconds `server` spent while it ran and, when `databaseUrl` is given, those
+ * of the PostgreSQL backends serving that database (0 otherwise).
+ */
+async function cpuDuring<T>(
+  server: Child,
+  databaseUrl: string | undefined,
+  fn: () => Promise<T>,
+): Promise<{ result: T; cpu: number; dbCpu: number }> {
+  const db0 = databaseUrl ? await databaseCpuSeconds(databaseUrl) : undefined;
+  const cpu0 = cpuSeconds(server);
+  const result = await fn();
+  const cpu = cpuSeconds(server) - cpu0;
+  const dbCpu = db0 && databaseUrl ? await databaseCpuSince(databaseUrl, db0) : 0;
+  return { result, cpu, dbCpu };
+}
+
 /** One run against a target, sampling its server's RSS and CPU time. */
 async function runOnce(t: Target, amount: { seconds: number } | { calls: number }): Promise<Measured> {
   const go = async () => {
     const sampler = rssSampler(t.server);
-    const db0 = t.databaseUrl ? await databaseCpuSeconds(t.databaseUrl) : undefined;
-    const cpu0 = cpuSeconds(t.server);
-    const r = await runLoad({
-      ...t.spec,
-      port: t.server.port,
-      connections: CONNECTIONS,
-      ...('calls' in amount ? { calls: amount.calls } : { duration: amount.seconds }),
-    });
-    const cpu = cpuSeconds(t.server) - cpu0;
-    const dbCpu = db0 && t.databaseUrl ? await databaseCpuSince(t.databaseUrl, db0) : 0;
+    const {
+      result: r,
+      cpu,
+      dbCpu,
+    } = await cpuDuring(t.server, t.databaseUrl, () =>
+      runLoad({
+        ...t.spec,
+        port: t.server.port,
+        connections: CONNECTIONS,
+        ...('calls' in amount ? { calls: amount.calls } : { duration: amount.seconds }),
+      }),
+    );
     return {
       ...r,
       rssPeak: sampler.stop(),
@@ -487,12 +506,12 @@ async function runDialect(dialect: BenchDialect): Promise<void> {
           // First the writes by themselves, without list load, for half a run: what each costs pakman, its
           // database and the writer process (all on this machine's two cores during the comparison).
           const alone = tally();
-          const cpu0 = cpuSeconds(pakman);
-          const db0 = pgUrl ? await databaseCpuSeconds(pgUrl) : undefined;
-          await writing(alone)(() => new Promise((r) => setTimeout(r, (DURATION / 2) * 1000)));
+          const spent = await cpuDuring(pakman, pgUrl, () =>
+            writing(alone)(() => new Promise((r) => setTimeout(r, (DURATION / 2) * 1000))),
+          );
           const perWrite = (seconds: number) => fmt((seconds * 1e6) / Math.max(1, alone.ops), 0);
-          const aloneCpu = perWrite(cpuSeconds(pakman) - cpu0);
-          const aloneDb = db0 && pgUrl ? ` + ${perWrite(await databaseCpuSince(pgUrl, db0))} db` : '';
+          const aloneCpu = perWrite(spent.cpu);
+          const aloneDb = pgUrl ? ` + ${perWrite(spent.dbCpu)} db` : '';
           const m = await compare(
             { ...on(pakman, L.reader, b1), around: writing(during) },
             on(pakman, L.reader, b1),

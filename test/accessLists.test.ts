@@ -195,6 +195,9 @@ describe.each(DIALECTS)('key access lists (%s)', (dialect) => {
       ],
       totalCount: 5,
     });
+    // A page past the end still tells how many entries there are.
+    const past = await digest(admin, 'GET', `${wl}?itemsPerPage=2&pageNum=9`);
+    expect(past.json).toMatchObject({ results: [], totalCount: 5 });
     const one = await digest(admin, 'GET', `${wl}/192.0.2.0%2F24`);
     expect((one.json as { links: unknown }).links).toEqual([
       { href: `${wl}/192.0.2.0%2F24`, rel: 'self' },

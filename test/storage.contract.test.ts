@@ -312,10 +312,15 @@ describe.each(DIALECTS)('storage contract (%s)', (dialect) => {
       expect(await apiKeys.countByOrg(conn.db, orgB)).toBe(2);
     });
 
-    it('lock() tells whether the key exists, and holds its row until the transaction ends', async () => {
+    it('lock() reads the key (undefined when there is none) and holds its row until the transaction ends', async () => {
       const k = keysA[1]!;
-      expect(await apiKeys.lock(conn.db, k.id)).toBe(true);
-      expect(await apiKeys.lock(conn.db, nextId())).toBe(false);
+      expect(await apiKeys.lock(conn.db, k.id)).toEqual({
+        id: k.id,
+        orgId: orgA,
+        publicKey: k.publicKey,
+        desc: 'a1',
+      });
+      expect(await apiKeys.lock(conn.db, nextId())).toBeUndefined();
       expect((await apiKeys.findById(conn.db, k.id))?.desc).toBe('a1');
       if (dialect !== 'postgres') return;
       // Another node's change of the same key waits for the holder to commit, then applies in full.
@@ -338,7 +343,10 @@ describe.each(DIALECTS)('storage contract (%s)', (dialect) => {
       let waiterDone = false;
       const waiter = other!
         .transaction()
-        .execute((trx) => apiKeys.replaceRoles(trx, k.id, orgA, [org(orgA, 'ORG_GROUP_CREATOR')]))
+        .execute(async (trx) => {
+          await apiKeys.lock(trx, k.id);
+          await apiKeys.replaceRoles(trx, k.id, orgA, [org(orgA, 'ORG_GROUP_CREATOR')]);
+        })
         .then(() => {
           waiterDone = true;
         });

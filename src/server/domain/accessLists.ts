@@ -14,7 +14,8 @@ import type { Db } from '../storage/database.js';
 import { type AccessListEntryRecord, accessLists } from '../storage/repositories/accessLists.js';
 import { type ApiKeyRecord, apiKeys } from '../storage/repositories/apiKeys.js';
 import { orgs } from '../storage/repositories/orgs.js';
-import { recordEvent } from './audit.js';
+import { lockOrgKey } from './apiKeys.js';
+import { recordEvent, recordEvents } from './audit.js';
 import { type Actor, isoSeconds, type ServiceDeps } from './context.js';
 
 /** One element of a POST body, already schema-checked (strings or absent). */
@@ -68,7 +69,7 @@ export class AccessListService {
   ): Promise<AccessListPage> {
     await this.#requireKey(this.deps.db, orgId, keyId);
     this.#assertAccess(actor, orgId, keyId, 'read');
-    return this.#page(this.deps.db, keyId, offset, limit);
+    return accessLists.page(this.deps.db, keyId, offset, limit);
   }
 
   /** One entry, named by IP or CIDR. */
@@ -93,37 +94,48 @@ export class AccessListService {
     const created = isoSeconds(this.deps.clock());
     await this.deps.db.transaction().execute(async (trx) => {
       // Queue behind a concurrent delete of the key (else: a foreign-key 500 instead of a 404).
-      await apiKeys.lock(trx, keyId);
-      const key = await this.#requireKey(trx, orgId, keyId);
+      const key = await lockOrgKey(trx, orgId, keyId);
       this.#assertAccess(actor, orgId, keyId, 'write');
-      for (const address of parseAdditions(items)) {
-        if (!(await accessLists.insertIfAbsent(trx, keyId, { ...address, created }))) continue;
-        await recordEvent(trx, this.deps.clock, actor, 'API_KEY_ACCESS_LIST_ENTRY_ADDED', {
-          orgId,
-          apiKeyId: keyId,
-          targetPublicKey: key.publicKey,
-          whitelistEntry: address.ipAddress ?? address.cidrBlock,
-        });
-      }
+      const addresses = parseAdditions(items);
+      const added = await accessLists.insertAbsent(
+        trx,
+        keyId,
+        addresses.map((a) => ({ ...a, created })),
+      );
+      await recordEvents(
+        trx,
+        this.deps.clock,
+        actor,
+        addresses
+          .filter((a) => added.has(a.cidrBlock))
+          .map((a) => [
+            'API_KEY_ACCESS_LIST_ENTRY_ADDED',
+            {
+              orgId,
+              apiKeyId: keyId,
+              targetPublicKey: key.publicKey,
+              whitelistEntry: a.ipAddress ?? a.cidrBlock,
+            },
+          ]),
+      );
     });
-    return this.#page(this.deps.db, keyId, offset, limit);
+    return accessLists.page(this.deps.db, keyId, offset, limit);
   }
 
   /** Removes one entry; a key may not remove the entry that admits its own current address. */
   async delete(actor: Actor, orgId: string, keyId: string, entry: string): Promise<void> {
     await this.deps.db.transaction().execute(async (trx) => {
-      await apiKeys.lock(trx, keyId);
-      const key = await this.#requireKey(trx, orgId, keyId);
+      const key = await lockOrgKey(trx, orgId, keyId);
       this.#assertAccess(actor, orgId, keyId, 'write');
       const block = entryBlock(entry);
-      const found = block && (await accessLists.find(trx, keyId, block));
+      // Removed here, and put back by the rollback when the removal is refused below.
+      const found = block && (await accessLists.delete(trx, keyId, block));
       if (!found) throw new ApiError('API_KEY_ACCESS_LIST_NOT_FOUND');
       if (
         isSelf(actor.principal, keyId) &&
         findContaining(actor.remoteAddress, [compileCidr(found.cidrBlock)])
       )
         throw new ApiError('CANNOT_REMOVE_CALLER_FROM_ACCESS_LIST', [actor.remoteAddress]);
-      await accessLists.delete(trx, keyId, found.cidrBlock);
       await recordEvent(trx, this.deps.clock, actor, 'API_KEY_ACCESS_LIST_ENTRY_DELETED', {
         orgId,
         apiKeyId: keyId,
@@ -131,14 +143,6 @@ export class AccessListService {
         whitelistEntry: found.ipAddress ?? found.cidrBlock,
       });
     });
-  }
-
-  async #page(db: Db, keyId: string, offset: number, limit: number): Promise<AccessListPage> {
-    const [items, totalCount] = await Promise.all([
-      accessLists.list(db, keyId, offset, limit),
-      accessLists.count(db, keyId),
-    ]);
-    return { items, totalCount };
   }
 
   /**

@@ -5,9 +5,10 @@ import type { RoleAssignment } from '../../schema/roles.js';
 import { generateKeyPair } from '../auth/credentials.js';
 import { canGrant } from '../rbac/policy.js';
 import type { Db } from '../storage/database.js';
-import { type ApiKeyRecord, apiKeys } from '../storage/repositories/apiKeys.js';
+import { type ApiKeyRecord, apiKeys, type LockedKey } from '../storage/repositories/apiKeys.js';
 import { orgs } from '../storage/repositories/orgs.js';
-import { recordEvent } from './audit.js';
+import { sortRoles } from '../storage/repositories/roles.js';
+import { type EventType, recordEvent, recordEvents } from './audit.js';
 import { type Actor, isoSeconds, type ServiceDeps } from './context.js';
 import { bindRoles } from './roles.js';
 
@@ -25,6 +26,19 @@ export function assertCanGrant(
 ) {
   if (!actor.principal || !canGrant(actor.principal, roles, groupOrgs))
     throw new ApiError('USER_UNAUTHORIZED');
+}
+
+/**
+ * Locks `keyId` for the transaction (apiKeys.lock) and returns it, when it is a key of the org; else
+ * ORG_NOT_FOUND (no such org) or API_KEY_NOT_FOUND (no such key, or another org's, or a global key). Lock
+ * first, then read: a concurrent change of this key has finished by now.
+ */
+export async function lockOrgKey(trx: Db, orgId: string, keyId: string): Promise<LockedKey> {
+  const key = await apiKeys.lock(trx, keyId);
+  // The key's org exists (a foreign key); any other answer needs the org looked up.
+  if (key?.orgId === orgId) return key;
+  if (!(await orgs.exists(trx, orgId))) throw new ApiError('ORG_NOT_FOUND', [orgId]);
+  throw new ApiError('API_KEY_NOT_FOUND', [keyId]);
 }
 
 /** Org API key operations; callers are authorized for the org before these run. */
@@ -69,24 +83,15 @@ export class ApiKeyService {
     await this.deps.db.transaction().execute(async (trx) => {
       await this.#requireOrg(trx, orgId);
       await apiKeys.insert(trx, { ...record, ...material }, roles);
-      await recordEvent(trx, this.deps.clock, actor, 'API_KEY_CREATED', {
-        orgId,
-        apiKeyId: record.id,
-        targetPublicKey: record.publicKey,
-      });
-      for (const groupId of new Set(roles.filter((r) => r.scope === 'group').map((r) => r.scopeId))) {
-        await recordEvent(trx, this.deps.clock, actor, 'API_KEY_ADDED_TO_GROUP', {
-          orgId,
-          groupId,
-          apiKeyId: record.id,
-          targetPublicKey: record.publicKey,
-        });
-      }
+      const subject = { orgId, apiKeyId: record.id, targetPublicKey: record.publicKey };
+      const groups = new Set(roles.filter((r) => r.scope === 'group').map((r) => r.scopeId));
+      await recordEvents(trx, this.deps.clock, actor, [
+        ['API_KEY_CREATED', subject],
+        ...[...groups].map((groupId) => ['API_KEY_ADDED_TO_GROUP', { ...subject, groupId }] as const),
+      ]);
     });
-    return {
-      key: (await apiKeys.findById(this.deps.db, record.id)) ?? record,
-      privateKey: material.privateKey,
-    };
+    // What a read of the new key would answer: its roles in their stored order.
+    return { key: { ...record, roles: sortRoles(record.roles) }, privateKey: material.privateKey };
   }
 
   /** Changes the description and/or replaces the key's org roles (project roles stay). */
@@ -94,19 +99,18 @@ export class ApiKeyService {
     const roles = roleNames && bindRoles(roleNames, 'org', orgId);
     if (roles) assertCanGrant(actor, roles);
     return this.deps.db.transaction().execute(async (trx) => {
-      // Lock first, then read: a concurrent delete or update of this key has finished by now (see lock()).
-      await apiKeys.lock(trx, keyId);
-      await this.#requireOrg(trx, orgId);
-      const key = await this.#requireKey(trx, orgId, keyId);
+      const key = await lockOrgKey(trx, orgId, keyId);
       const subject = { orgId, apiKeyId: keyId, targetPublicKey: key.publicKey };
+      const changes: [EventType, typeof subject][] = [];
       if (desc !== undefined && desc !== key.desc) {
         await apiKeys.updateDesc(trx, keyId, desc);
-        await recordEvent(trx, this.deps.clock, actor, 'API_KEY_DESCRIPTION_CHANGED', subject);
+        changes.push(['API_KEY_DESCRIPTION_CHANGED', subject]);
       }
       if (roles) {
         await apiKeys.replaceRoles(trx, keyId, orgId, roles);
-        await recordEvent(trx, this.deps.clock, actor, 'API_KEY_ROLES_CHANGED', subject);
+        changes.push(['API_KEY_ROLES_CHANGED', subject]);
       }
+      await recordEvents(trx, this.deps.clock, actor, changes);
       return (await apiKeys.findById(trx, keyId)) as ApiKeyRecord;
     });
   }
@@ -114,9 +118,7 @@ export class ApiKeyService {
   /** Deletes the key: it loses every role and access-list entry and is refused at once. */
   async delete(actor: Actor, orgId: string, keyId: string): Promise<void> {
     await this.deps.db.transaction().execute(async (trx) => {
-      await apiKeys.lock(trx, keyId);
-      await this.#requireOrg(trx, orgId);
-      const key = await this.#requireKey(trx, orgId, keyId);
+      const key = await lockOrgKey(trx, orgId, keyId);
       await apiKeys.delete(trx, keyId);
       await recordEvent(trx, this.deps.clock, actor, 'API_KEY_DELETED', {
         orgId,

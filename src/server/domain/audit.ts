@@ -46,29 +46,44 @@ export interface EventSubject {
 }
 
 /** Writes one event with `db` (pass the transaction of the change). */
-export async function recordEvent(
+export function recordEvent(
   db: Db,
   clock: () => number,
   actor: Actor,
   type: EventType,
   subject: EventSubject,
 ): Promise<void> {
-  const now = clock();
+  return recordEvents(db, clock, actor, [[type, subject]]);
+}
+
+/** Writes several events of one change with `db`, in one statement, in the order given. */
+export async function recordEvents(
+  db: Db,
+  clock: () => number,
+  actor: Actor,
+  list: readonly (readonly [EventType, EventSubject])[],
+): Promise<void> {
   const p = actor.principal;
-  await events.insert(db, {
-    id: newObjectId(now),
-    created: isoSeconds(now),
-    event_type: type,
-    org_id: subject.orgId ?? null,
-    group_id: subject.groupId ?? null,
-    api_key_id: subject.apiKeyId ?? null,
-    target_public_key: subject.targetPublicKey ?? null,
-    target_username: subject.targetUsername ?? null,
-    actor_public_key: p?.kind === 'apiKey' ? p.name : null,
-    actor_username: p?.kind === 'user' ? p.name : null,
-    actor_user_id: p?.kind === 'user' ? p.id : null,
-    remote_address: actor.remoteAddress,
-    whitelist_entry: subject.whitelistEntry ?? null,
-    is_global_admin: p && p.global.size > 0 ? 1 : 0,
-  });
+  await events.insert(
+    db,
+    list.map(([type, subject]) => {
+      const now = clock();
+      return {
+        id: newObjectId(now),
+        created: isoSeconds(now),
+        event_type: type,
+        org_id: subject.orgId ?? null,
+        group_id: subject.groupId ?? null,
+        api_key_id: subject.apiKeyId ?? null,
+        target_public_key: subject.targetPublicKey ?? null,
+        target_username: subject.targetUsername ?? null,
+        actor_public_key: p?.kind === 'apiKey' ? p.name : null,
+        actor_username: p?.kind === 'user' ? p.name : null,
+        actor_user_id: p?.kind === 'user' ? p.id : null,
+        remote_address: actor.remoteAddress,
+        whitelist_entry: subject.whitelistEntry ?? null,
+        is_global_admin: p && p.global.size > 0 ? 1 : 0,
+      };
+    }),
+  );
 }

@@ -80,6 +80,7 @@ export class ProjectService {
         if (!grantOwner) return;
         const subject = { orgId, groupId: project.id };
         if (p.kind === 'apiKey') {
+          await apiKeys.lock(trx, p.id);
           await apiKeys.replaceRoles(trx, p.id, project.id, [ownerRole]);
           await recordEvent(trx, this.deps.clock, actor, 'API_KEY_ADDED_TO_GROUP', {
             ...subject,

@@ -140,5 +140,11 @@ export interface Database {
   digest_replay_keys: DigestReplayKeysTable;
 }
 
+/**
+ * Rows per multi-row INSERT: at up to 65 columns a row, 500 rows stay under SQLite's 32,766 variables (and
+ * PostgreSQL's 65,535 parameters) a statement.
+ */
+export const ROWS_PER_INSERT = 500;
+
 /** The database handle every repository takes. */
 export type Db = Kysely<Database>;

@@ -17,7 +17,7 @@
  */
 import { sql } from 'kysely';
 import { loadOnce } from './coalesce.js';
-import type { Db } from './database.js';
+import { type Db, ROWS_PER_INSERT } from './database.js';
 import { type Reader, readerFor, type Statement, type SyncReader, statement } from './reader.js';
 import { type ApiKeyRecord, foldKeyRows, type KeyRoleRow } from './repositories/apiKeys.js';
 import { type CounterRow, turnBatchFor } from './turnBatch.js';
@@ -511,11 +511,11 @@ export async function rebalanceKeyBuckets(db: Db, orgKey: string): Promise<void>
         n: i === rows.length - 1 ? cnt - BUCKET_SIZE * i : BUCKET_SIZE,
       }));
       if (values.length === 0) values.push({ org_key: orgKey, start_id: lo, n: 0 });
-      for (let i = 0; i < values.length; i += 500) {
+      for (let i = 0; i < values.length; i += ROWS_PER_INSERT) {
         await trx
           .withTables<{ api_key_buckets: { org_key: string; start_id: string; n: number } }>()
           .insertInto('api_key_buckets')
-          .values(values.slice(i, i + 500))
+          .values(values.slice(i, i + ROWS_PER_INSERT))
           .execute();
       }
     }

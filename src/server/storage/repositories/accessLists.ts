@@ -1,5 +1,5 @@
 /** Per-key IP access lists (`api_key_access_list`), keyed by (api key, normalized CIDR block). */
-import type { Db } from '../database.js';
+import { type Db, ROWS_PER_INSERT } from '../database.js';
 
 /** One access-list entry with its usage figures (written by the usage recorder). */
 export interface AccessListEntryRecord {
@@ -43,18 +43,28 @@ function toEntry(r: EntryRow): AccessListEntryRecord {
 
 /** Reads and writes key access lists. Every method takes the handle so callers can pass a transaction. */
 export const accessLists = {
-  /** One page of a key's entries in the order they were added (ties within a second by block). */
-  async list(db: Db, keyId: string, offset: number, limit: number): Promise<AccessListEntryRecord[]> {
+  /**
+   * One page of a key's entries in the order they were added (ties within a second by block), and how many
+   * entries the key has, in one statement (a second one only for a page past the end).
+   */
+  async page(
+    db: Db,
+    keyId: string,
+    offset: number,
+    limit: number,
+  ): Promise<{ items: AccessListEntryRecord[]; totalCount: number }> {
     const rows = await db
       .selectFrom('api_key_access_list')
-      .select(ENTRY_COLUMNS)
+      .select([...ENTRY_COLUMNS, (eb) => eb.fn.countAll<number | string>().over().as('total')])
       .where('api_key_id', '=', keyId)
       .orderBy('created')
       .orderBy('cidr_block')
       .limit(limit)
       .offset(offset)
       .execute();
-    return rows.map(toEntry);
+    const first = rows[0];
+    const totalCount = first ? Number(first.total) : offset > 0 ? await accessLists.count(db, keyId) : 0;
+    return { items: rows.map(toEntry), totalCount };
   },
 
   async count(db: Db, keyId: string): Promise<number> {
@@ -76,36 +86,47 @@ export const accessLists = {
     return row && toEntry(row);
   },
 
-  /** Adds an entry unless the block is already listed; true when a row was added. */
-  async insertIfAbsent(
+  /**
+   * Adds the entries whose blocks are not listed yet (listed ones stay as they are); returns the blocks
+   * added.
+   */
+  async insertAbsent(
     db: Db,
     keyId: string,
-    entry: { cidrBlock: string; ipAddress: string | null; created: string },
-  ): Promise<boolean> {
-    // ON CONFLICT DO NOTHING keeps concurrent adds of the same block from failing the whole request.
-    const res = await db
-      .insertInto('api_key_access_list')
-      .values({
-        api_key_id: keyId,
-        cidr_block: entry.cidrBlock,
-        ip_address: entry.ipAddress,
-        created: entry.created,
-        count: 0,
-        last_used: null,
-        last_used_address: null,
-      })
-      .onConflict((oc) => oc.columns(['api_key_id', 'cidr_block']).doNothing())
-      .executeTakeFirst();
-    return Number(res.numInsertedOrUpdatedRows ?? 0) > 0;
+    entries: readonly { cidrBlock: string; ipAddress: string | null; created: string }[],
+  ): Promise<Set<string>> {
+    const added = new Set<string>();
+    for (let i = 0; i < entries.length; i += ROWS_PER_INSERT) {
+      // ON CONFLICT DO NOTHING keeps concurrent adds of the same block from failing the whole request.
+      const rows = await db
+        .insertInto('api_key_access_list')
+        .values(
+          entries.slice(i, i + ROWS_PER_INSERT).map((e) => ({
+            api_key_id: keyId,
+            cidr_block: e.cidrBlock,
+            ip_address: e.ipAddress,
+            created: e.created,
+            count: 0,
+            last_used: null,
+            last_used_address: null,
+          })),
+        )
+        .onConflict((oc) => oc.columns(['api_key_id', 'cidr_block']).doNothing())
+        .returning('cidr_block')
+        .execute();
+      for (const r of rows) added.add(r.cidr_block);
+    }
+    return added;
   },
 
-  /** Removes an entry; true when it existed. */
-  async delete(db: Db, keyId: string, cidrBlock: string): Promise<boolean> {
-    const res = await db
+  /** Removes an entry; the entry as it was, or undefined when the key had none for `cidrBlock`. */
+  async delete(db: Db, keyId: string, cidrBlock: string): Promise<AccessListEntryRecord | undefined> {
+    const row = await db
       .deleteFrom('api_key_access_list')
       .where('api_key_id', '=', keyId)
       .where('cidr_block', '=', cidrBlock)
+      .returning(ENTRY_COLUMNS)
       .executeTakeFirst();
-    return Number(res.numDeletedRows) > 0;
+    return row && toEntry(row);
   },
 };

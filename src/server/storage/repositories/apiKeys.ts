@@ -28,6 +28,14 @@ export interface ApiKeyCredential {
   ha1Sha256: string;
 }
 
+/** A key's own columns, as `lock` reads them. */
+export interface LockedKey {
+  id: string;
+  orgId: string | null;
+  publicKey: string;
+  desc: string;
+}
+
 /** A new key's row. */
 export interface NewApiKey extends StoredSecret {
   id: string;
@@ -159,28 +167,32 @@ export const apiKeys = {
   },
 
   /**
-   * Locks the key's row until the transaction ends; false when the key is gone. Every transaction that
-   * changes a key or what hangs off it (roles, access list) takes this first, so concurrent changes of one
-   * key on PostgreSQL queue up in one order instead of interleaving (mixed roles, unique or foreign-key
-   * violations, deadlocks). A no-op write, because SQLite has no SELECT … FOR UPDATE (nor needs it: it
-   * runs one write transaction at a time).
+   * Locks the key's row until the transaction ends and reads its own columns (not its roles); undefined when
+   * the key is gone. Every transaction that changes a key or what hangs off it (roles, access list) takes
+   * this first, so concurrent changes of one key on PostgreSQL queue up in one order instead of
+   * interleaving (mixed roles, unique or foreign-key violations, deadlocks), and what it returns is the key
+   * as the transaction before it left it. A no-op write, because SQLite has no SELECT … FOR UPDATE (nor
+   * needs it: it runs one write transaction at a time); one statement, as the lock and the read share it.
    */
-  async lock(db: Db, id: string): Promise<boolean> {
-    const res = await db
+  async lock(db: Db, id: string): Promise<LockedKey | undefined> {
+    const row = await db
       .updateTable('api_keys')
       .set((eb) => ({ id: eb.ref('id') }))
       .where('id', '=', id)
+      .returning(['id', 'org_id', 'public_key', 'description'])
       .executeTakeFirst();
-    return Number(res.numUpdatedRows) > 0;
+    return row && { id: row.id, orgId: row.org_id, publicKey: row.public_key, desc: row.description };
   },
 
   async updateDesc(db: Db, id: string, desc: string): Promise<void> {
     await db.updateTable('api_keys').set({ description: desc }).where('id', '=', id).execute();
   },
 
-  /** Replaces the key's roles of one scope (an org, a project, or '' for global) with `roles`. */
+  /**
+   * Replaces the key's roles of one scope (an org, a project, or '' for global) with `roles`. The caller
+   * holds the key's lock.
+   */
   async replaceRoles(db: Db, id: string, scopeId: string, roles: readonly RoleAssignment[]): Promise<void> {
-    await apiKeys.lock(db, id);
     await db
       .deleteFrom('api_key_roles')
       .where('api_key_id', '=', id)
@@ -194,10 +206,11 @@ export const apiKeys = {
     }
   },
 
+  /**
+   * Deletes the key; its roles and access-list entries go with it (the foreign keys cascade, on SQLite too:
+   * connect.ts turns them on). The caller holds the key's lock.
+   */
   async delete(db: Db, id: string): Promise<boolean> {
-    await apiKeys.lock(db, id);
-    await db.deleteFrom('api_key_roles').where('api_key_id', '=', id).execute();
-    await db.deleteFrom('api_key_access_list').where('api_key_id', '=', id).execute();
     const res = await db.deleteFrom('api_keys').where('id', '=', id).executeTakeFirst();
     return Number(res.numDeletedRows) > 0;
   },

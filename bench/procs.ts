@@ -93,6 +93,17 @@ export function cpuSeconds(child: Child): number {
   return ticks / 100;
 }
 
+/**
+ * The whole machine's CPU seconds so far (Linux /proc/stat, all cores): idle (with I/O wait) and stolen by
+ * the hypervisor from this virtual machine. Sampled around a run, they say whether its cores were all busy
+ * and whether something outside the machine took some of them.
+ */
+export function machineSeconds(): { idle: number; steal: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal …
+  return { idle: ((f[3] ?? 0) + (f[4] ?? 0)) / 100, steal: (f[7] ?? 0) / 100 };
+}
+
 function pidCpuSeconds(pid: number): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');

@@ -35,6 +35,7 @@ import {
   cpuSeconds,
   databaseCpuSeconds,
   databaseCpuSince,
+  machineSeconds,
   rss,
   rssSampler,
   startChild,
@@ -100,6 +101,9 @@ interface Measured extends LoadResult {
   serverCpu: number;
   /** PostgreSQL backends' CPU time per successful call, µs (0 on SQLite and for the baseline). */
   dbCpuPerCall: number;
+  /** The machine's idle cores over the runs, and its cores stolen by the hypervisor (machineSeconds). */
+  idle: number;
+  steal: number;
 }
 
 /** A row of the report: `a` compared with `b` (ratios a/b). */
@@ -165,6 +169,7 @@ async function cpuDuring<T>(
 async function runOnce(t: Target, amount: { seconds: number } | { calls: number }): Promise<Measured> {
   const go = async () => {
     const sampler = rssSampler(t.server);
+    const machine0 = machineSeconds();
     const {
       result: r,
       cpu,
@@ -177,12 +182,15 @@ async function runOnce(t: Target, amount: { seconds: number } | { calls: number 
         ...('calls' in amount ? { calls: amount.calls } : { duration: amount.seconds }),
       }),
     );
+    const machine = machineSeconds();
     return {
       ...r,
       rssPeak: sampler.stop(),
       cpuPerCall: (cpu * 1e6) / r.calls,
       serverCpu: cpu / r.seconds,
       dbCpuPerCall: (dbCpu * 1e6) / r.calls,
+      idle: (machine.idle - machine0.idle) / r.seconds,
+      steal: (machine.steal - machine0.steal) / r.seconds,
     };
   };
   return t.around ? t.around(go) : go();
@@ -213,6 +221,8 @@ function merge(parts: Measured[]): Measured {
     cpuPerCall: sum((m) => m.cpuPerCall * m.calls) / calls,
     dbCpuPerCall: sum((m) => m.dbCpuPerCall * m.calls) / calls,
     serverCpu: sum((m) => m.serverCpu * m.seconds) / seconds,
+    idle: sum((m) => m.idle * m.seconds) / seconds,
+    steal: sum((m) => m.steal * m.seconds) / seconds,
   };
 }
 
@@ -241,7 +251,7 @@ function addRow(row: Row): void {
   rows.push(row);
   const r = row.a.rps / row.b.rps;
   log(
-    `${row.scenario} ${row.dialect} ${row.what}: ${row.aName} ${row.a.rps.toFixed(0)}/s vs ${row.bName} ${row.b.rps.toFixed(0)}/s = ${r.toFixed(2)} (CPU ${cpuCell(row.a)} vs ${cpuCell(row.b)} µs/call, ${row.a.serverCpu.toFixed(2)} vs ${row.b.serverCpu.toFixed(2)} cores; load generator ${row.a.loadgenCpu.toFixed(2)} vs ${row.b.loadgenCpu.toFixed(2)} cores)`,
+    `${row.scenario} ${row.dialect} ${row.what}: ${row.aName} ${row.a.rps.toFixed(0)}/s vs ${row.bName} ${row.b.rps.toFixed(0)}/s = ${r.toFixed(2)} (CPU ${cpuCell(row.a)} vs ${cpuCell(row.b)} µs/call, ${row.a.serverCpu.toFixed(2)} vs ${row.b.serverCpu.toFixed(2)} cores; load generator ${row.a.loadgenCpu.toFixed(2)} vs ${row.b.loadgenCpu.toFixed(2)} cores; machine idle ${row.a.idle.toFixed(2)} vs ${row.b.idle.toFixed(2)}, stolen ${row.a.steal.toFixed(2)} vs ${row.b.steal.toFixed(2)} cores)`,
   );
 }
 
@@ -659,6 +669,7 @@ if (!FROM_SRC) {
 }
 
 const started = Date.now();
+const machineStart = machineSeconds();
 const loadStart = loadavg()
   .map((x) => x.toFixed(2))
   .join(' ');
@@ -672,7 +683,9 @@ for (const d of dialects) {
 }
 const header = `pakman benchmark — ${cpus().length} cores, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}; pakman from ${FROM_SRC ? 'src/ (tsx)' : 'dist/'}; ${CONNECTIONS} connections; each side ${DURATION} s (2 × ${DURATION / 2} s, interleaved) after ${WARMUP} s warm-up; load average ${loadStart} at start, ${loadavg()
   .map((x) => x.toFixed(2))
-  .join(' ')} at end; ${((Date.now() - started) / 60000).toFixed(1)} min`;
+  .join(' ')} at end; ${(
+  (machineSeconds().steal - machineStart.steal) / ((Date.now() - started) / 1000)
+).toFixed(2)} cores stolen by the hypervisor on average; ${((Date.now() - started) / 60000).toFixed(1)} min`;
 process.stdout.write(`\n${header}\n\n${table()}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`);
 if (JSON_OUT) {
   const strip = (m: Measured) => ({ ...m, latencies: undefined });

@@ -32,6 +32,7 @@ export const PAGES_KEPT = 4;
 
 /** What a node knows about one org's list at one version. */
 interface OrgState {
+  orgKey: string;
   version: number;
   total: number;
   /** Non-empty buckets in id order: first id bound, and keys before the bucket. */
@@ -44,6 +45,7 @@ interface OrgState {
 
 interface DbState {
   orgs: Map<string, OrgState>;
+  /** Records held by the states in `orgs`. */
   records: number;
   rebalancing: Set<string>;
   /** Page reads in flight after a version change, by org, page and version (PostgreSQL). */
@@ -144,12 +146,17 @@ interface RecordRow extends KeyRoleRow {
   version: number | null;
 }
 
-function bucketState(db: Db, orgKey: string, rows: BucketRow[]): OrgState {
+/**
+ * What `rows` (the org's buckets, BUCKETS) say about the org at their version: the state the other requests
+ * of this node see, unless `unpublished` (see `loadPage`). When the org's published state is already at
+ * that version (another request of this node read it meanwhile), that one, with what it learnt.
+ */
+function bucketState(db: Db, orgKey: string, rows: BucketRow[], unpublished = false): OrgState {
   const s = dbState(db);
   const old = s.orgs.get(orgKey);
-  // Another request of this node read the same version meanwhile: keep what it learnt.
   if (old && old.version === (rows[0]?.version ?? 0)) return old;
   const state: OrgState = {
+    orgKey,
     version: rows[0]?.version ?? 0,
     total: rows[0]?.total ?? 0,
     starts: [],
@@ -164,10 +171,17 @@ function bucketState(db: Db, orgKey: string, rows: BucketRow[]): OrgState {
     state.before.push(before);
     before += r.n;
   }
-  if (old) s.records -= old.records.size;
-  s.orgs.set(orgKey, state);
   const fragmented = rows.length > (2 * state.total) / BUCKET_SIZE + 8;
   if (fragmented || rows.some((r) => r.n > SPLIT_ABOVE)) scheduleRebalance(db, orgKey);
+  return unpublished ? state : publish(s, state);
+}
+
+/** Makes `state` the one the requests of this node use for its org. */
+function publish(s: DbState, state: OrgState): OrgState {
+  const old = s.orgs.get(state.orgKey);
+  if (old === state) return state;
+  s.records += state.records.size - (old?.records.size ?? 0);
+  s.orgs.set(state.orgKey, state);
   return state;
 }
 
@@ -289,7 +303,12 @@ async function readKeyPageAsync(
   );
 }
 
-/** Reads a page from the buckets (those of `known`, when current) and the records not kept yet. */
+/**
+ * Reads a page from the buckets (those of `known`, when current) and the records not kept yet. Buckets read
+ * here make a state that the node's other requests see only once it holds this page: until then they
+ * keep finding the page of the version before, kept, and (as the counter shows the new version) join the
+ * load of the new one in `readKeyPageAsync` instead of each reading the page and its records again.
+ */
 async function loadPage(
   db: Db,
   reader: Reader,
@@ -303,7 +322,7 @@ async function loadPage(
   const key = `${offset}:${limit}`;
   let state = known;
   for (let attempt = 0; attempt < 4; attempt++) {
-    if (!state) state = bucketState(db, orgKey, await reader.all<BucketRow>(BUCKETS, [orgKey]));
+    if (!state) state = bucketState(db, orgKey, await reader.all<BucketRow>(BUCKETS, [orgKey]), true);
     const past = offset >= state.total;
     const [start, inner] = past ? ['', 0] : locate(state, offset);
     const n = past ? 0 : limit;
@@ -324,15 +343,13 @@ async function loadPage(
       continue;
     }
     const current = state;
-    return {
-      orgExists: true,
-      items: keepPage(
-        current,
-        key,
-        ids.map((id) => current.records.get(id)!),
-      ),
-      totalCount: first.n ?? 0,
-    };
+    const items = keepPage(
+      current,
+      key,
+      ids.map((id) => current.records.get(id)!),
+    );
+    publish(s, current);
+    return { orgExists: true, items, totalCount: first.n ?? 0 };
   }
   return undefined;
 }
@@ -431,7 +448,7 @@ async function fillRecords(
   return storeRecords(s, state, rows) === missing.length;
 }
 
-/** Caches the records of `rows` (one row per role); returns how many keys they held. */
+/** Caches the records of `rows` (one row per role) in `state`; returns how many keys they held. */
 function storeRecords(s: DbState, state: OrgState, rows: RecordRow[]): number {
   const read = foldKeyRows(rows);
   if (s.records + read.length > MAX_RECORDS) {
@@ -441,8 +458,12 @@ function storeRecords(s: DbState, state: OrgState, rows: RecordRow[]): number {
     }
     s.records = 0;
   }
-  for (const rec of read) state.records.set(rec.id, rec);
-  s.records += read.length;
+  let added = 0;
+  for (const rec of read) {
+    if (!state.records.has(rec.id)) added++;
+    state.records.set(rec.id, rec);
+  }
+  if (s.orgs.get(state.orgKey) === state) s.records += added;
   return read.length;
 }
 

@@ -147,11 +147,11 @@ interface RecordRow extends KeyRoleRow {
 }
 
 /**
- * What `rows` (the org's buckets, BUCKETS) say about the org at their version: the state the other requests
- * of this node see, unless `unpublished` (see `loadPage`). When the org's published state is already at
- * that version (another request of this node read it meanwhile), that one, with what it learnt.
+ * What `rows` (the org's buckets, BUCKETS) say about the org at their version, not yet seen by the node's
+ * other requests (`publish`). When the org's published state is already at that version (another request
+ * of this node read it meanwhile), that one, with what it learnt.
  */
-function bucketState(db: Db, orgKey: string, rows: BucketRow[], unpublished = false): OrgState {
+function bucketState(db: Db, orgKey: string, rows: BucketRow[]): OrgState {
   const s = dbState(db);
   const old = s.orgs.get(orgKey);
   if (old && old.version === (rows[0]?.version ?? 0)) return old;
@@ -173,7 +173,7 @@ function bucketState(db: Db, orgKey: string, rows: BucketRow[], unpublished = fa
   }
   const fragmented = rows.length > (2 * state.total) / BUCKET_SIZE + 8;
   if (fragmented || rows.some((r) => r.n > SPLIT_ABOVE)) scheduleRebalance(db, orgKey);
-  return unpublished ? state : publish(s, state);
+  return state;
 }
 
 /** Makes `state` the one the requests of this node use for its org. */
@@ -322,7 +322,7 @@ async function loadPage(
   const key = `${offset}:${limit}`;
   let state = known;
   for (let attempt = 0; attempt < 4; attempt++) {
-    if (!state) state = bucketState(db, orgKey, await reader.all<BucketRow>(BUCKETS, [orgKey]), true);
+    if (!state) state = bucketState(db, orgKey, await reader.all<BucketRow>(BUCKETS, [orgKey]));
     const past = offset >= state.total;
     const [start, inner] = past ? ['', 0] : locate(state, offset);
     const n = past ? 0 : limit;
@@ -398,7 +398,7 @@ function readKeyPageSync(
     const totalCount = counter.n ?? 0;
     let state = s.orgs.get(orgKey);
     if (!state || state.version !== (counter.version ?? 0))
-      state = bucketState(db, orgKey, sync.all<BucketRow>(BUCKETS, [orgKey]));
+      state = publish(s, bucketState(db, orgKey, sync.all<BucketRow>(BUCKETS, [orgKey])));
     const key = `${offset}:${limit}`;
     const kept = keptPage(state, key);
     if (kept) return { orgExists: true, items: kept, totalCount };

@@ -11,7 +11,11 @@ import {
 import { managesOrg } from '../rbac/policy.js';
 import type { Principal } from '../rbac/principal.js';
 import type { Db } from '../storage/database.js';
-import { type AccessListEntryRecord, accessLists } from '../storage/repositories/accessLists.js';
+import {
+  type AccessListEntryRecord,
+  type AccessListPage,
+  accessLists,
+} from '../storage/repositories/accessLists.js';
 import { type ApiKeyRecord, apiKeys } from '../storage/repositories/apiKeys.js';
 import { orgs } from '../storage/repositories/orgs.js';
 import { lockOrgKey } from './apiKeys.js';
@@ -22,12 +26,6 @@ import { type Actor, isoSeconds, type ServiceDeps } from './context.js';
 export interface AccessListAddition {
   ipAddress?: string | undefined;
   cidrBlock?: string | undefined;
-}
-
-/** A page of entries plus the size of the whole list. */
-export interface AccessListPage {
-  items: AccessListEntryRecord[];
-  totalCount: number;
 }
 
 /**

@@ -6,7 +6,8 @@
 import type { FastifyRequest } from 'fastify';
 import { AccessListAddBody } from '../../../schema/bodies.js';
 import { ApiError } from '../../../schema/errors.js';
-import type { AccessListPage, AccessListService } from '../../domain/accessLists.js';
+import type { AccessListService } from '../../domain/accessLists.js';
+import type { AccessListPage } from '../../storage/repositories/accessLists.js';
 import { listBody, type PageRequest, parsePageRequest } from '../pagination.js';
 import { noContent, ok, params, query, type RouteSpec } from '../route.js';
 import { validateBody } from '../validate.js';

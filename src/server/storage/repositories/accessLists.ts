@@ -12,6 +12,12 @@ export interface AccessListEntryRecord {
   lastUsedAddress: string | null;
 }
 
+/** A page of a key's entries, and how many entries the key has. */
+export interface AccessListPage {
+  items: AccessListEntryRecord[];
+  totalCount: number;
+}
+
 const ENTRY_COLUMNS = [
   'cidr_block',
   'ip_address',
@@ -47,12 +53,7 @@ export const accessLists = {
    * One page of a key's entries in the order they were added (ties within a second by block), and how many
    * entries the key has, in one statement (a second one only for a page past the end).
    */
-  async page(
-    db: Db,
-    keyId: string,
-    offset: number,
-    limit: number,
-  ): Promise<{ items: AccessListEntryRecord[]; totalCount: number }> {
+  async page(db: Db, keyId: string, offset: number, limit: number): Promise<AccessListPage> {
     const rows = await db
       .selectFrom('api_key_access_list')
       .select([...ENTRY_COLUMNS, (eb) => eb.fn.countAll<number | string>().over().as('total')])

@@ -211,21 +211,24 @@ describe.each(DIALECTS)('project API keys (%s)', (dialect) => {
       ).toEqual(UNAUTHORIZED);
       expect((await call(weak, 'DELETE', `/groups/${p2}/apiKeys/${reader.id}`)).json).toEqual(UNAUTHORIZED);
     }
-    // A project owner of P2 manages P2's keys but not P1's.
-    const projectOwner = (
-      await call(owner, 'POST', `/groups/${p2}/apiKeys`, { desc: 'p2 owner', roles: ['GROUP_USER_ADMIN'] })
+    // A user admin of P2 manages P2's keys (below GROUP_OWNER: test/escalation.test.ts) but not P1's.
+    const projectAdmin = (
+      await call(owner, 'POST', `/groups/${p2}/apiKeys`, { desc: 'p2 admin', roles: ['GROUP_USER_ADMIN'] })
     ).json as Key;
-    const ok = await call(projectOwner, 'PATCH', `/groups/${p2}/apiKeys/${target.id}`, {
-      roles: ['GROUP_OWNER'],
+    const ok = await call(projectAdmin, 'PATCH', `/groups/${p2}/apiKeys/${target.id}`, {
+      roles: ['GROUP_DATA_ACCESS_ADMIN'],
     });
     expect(ok.status).toBe(200);
     expect(
-      (await call(projectOwner, 'PATCH', `/groups/${p1}/apiKeys/${target.id}`, { roles: ['GROUP_OWNER'] }))
-        .json,
+      (
+        await call(projectAdmin, 'PATCH', `/groups/${p1}/apiKeys/${target.id}`, {
+          roles: ['GROUP_DATA_ACCESS_ADMIN'],
+        })
+      ).json,
     ).toEqual(UNAUTHORIZED);
     expect(await roles(target)).toEqual([
       { orgId, roleName: 'ORG_MEMBER' },
-      { groupId: p2, roleName: 'GROUP_OWNER' },
+      { groupId: p2, roleName: 'GROUP_DATA_ACCESS_ADMIN' },
     ]);
   });
 

@@ -3,7 +3,7 @@ import { ApiError } from '../../schema/errors.js';
 import { newObjectId } from '../../schema/ids.js';
 import type { RoleAssignment } from '../../schema/roles.js';
 import { generateKeyPair } from '../auth/credentials.js';
-import { canGrant } from '../rbac/policy.js';
+import { canChangeRoles, canGrant, type Subject } from '../rbac/policy.js';
 import type { Db } from '../storage/database.js';
 import { type ApiKeyRecord, apiKeys, type LockedKey } from '../storage/repositories/apiKeys.js';
 import { orgs } from '../storage/repositories/orgs.js';
@@ -25,6 +25,21 @@ export function assertCanGrant(
   groupOrgs: ReadonlyMap<string, string> = new Map(),
 ) {
   if (!actor.principal || !canGrant(actor.principal, roles, groupOrgs))
+    throw new ApiError('USER_UNAUTHORIZED');
+}
+
+/**
+ * Throws USER_UNAUTHORIZED unless the actor may change `subject`'s roles from `before` to `after` (the grant
+ * rule read both ways, and nobody raises themselves: policy.ts `canChangeRoles`).
+ */
+export function assertCanChange(
+  actor: Actor,
+  subject: Subject,
+  before: readonly RoleAssignment[],
+  after: readonly RoleAssignment[],
+  groupOrgs: ReadonlyMap<string, string> = new Map(),
+) {
+  if (!actor.principal || !canChangeRoles(actor.principal, subject, before, after, groupOrgs))
     throw new ApiError('USER_UNAUTHORIZED');
 }
 
@@ -100,6 +115,12 @@ export class ApiKeyService {
     if (roles) assertCanGrant(actor, roles);
     return this.deps.db.transaction().execute(async (trx) => {
       const key = await lockOrgKey(trx, orgId, keyId);
+      // The route admits ORG_OWNER of the org and global admins, who grant every org role; what is left
+      // to refuse is a key adding org roles to itself.
+      if (roles) {
+        const before = (await apiKeys.roles(trx, keyId)).filter((r) => r.scopeId === orgId);
+        assertCanChange(actor, { kind: 'apiKey', id: keyId }, before, roles);
+      }
       const subject = { orgId, apiKeyId: keyId, targetPublicKey: key.publicKey };
       const changes: [EventType, typeof subject][] = [];
       if (desc !== undefined && desc !== key.desc) {

@@ -1,10 +1,11 @@
 /** Global (admin) API keys: `/admin/apiKeys` (api.md §7, reference.md §4.1). Keys with org id null. */
 import { ApiError } from '../../schema/errors.js';
 import { newObjectId } from '../../schema/ids.js';
+import type { RoleAssignment } from '../../schema/roles.js';
 import { generateKeyPair } from '../auth/credentials.js';
 import type { Db } from '../storage/database.js';
 import { type ApiKeyRecord, apiKeys } from '../storage/repositories/apiKeys.js';
-import { assertCanGrant, type CreatedKey } from './apiKeys.js';
+import { assertCanChange, assertCanGrant, type CreatedKey } from './apiKeys.js';
 import { recordEvent } from './audit.js';
 import { type Actor, isoSeconds, type ServiceDeps } from './context.js';
 import { bindRoles } from './roles.js';
@@ -14,10 +15,11 @@ const GLOBAL_SCOPE = '';
 
 /**
  * The grant rule read the other way: whoever may not grant GLOBAL_OWNER may not change or delete a key
- * that holds it either (otherwise a GLOBAL_USER_ADMIN could strip or remove the owners).
+ * that holds it either (otherwise a GLOBAL_USER_ADMIN could strip or remove the owners); and no key adds
+ * roles to itself. `roles`: the key's roles after the change (unchanged when only the description changes).
  */
-function assertCanTouch(actor: Actor, key: ApiKeyRecord): void {
-  if (key.roles.some((r) => r.roleName === 'GLOBAL_OWNER')) assertCanGrant(actor, key.roles);
+function assertCanTouch(actor: Actor, key: ApiKeyRecord, roles: readonly RoleAssignment[] = key.roles): void {
+  assertCanChange(actor, { kind: 'apiKey', id: key.id }, key.roles, roles);
 }
 
 /** Global key operations; the route's action (GLOBAL_OWNER / GLOBAL_USER_ADMIN to write) ran first. */
@@ -77,7 +79,7 @@ export class GlobalKeyService {
       // Lock first, then read, so a racing update or delete has finished (see apiKeys.lock).
       await apiKeys.lock(trx, keyId);
       const key = await this.#requireKey(trx, keyId);
-      assertCanTouch(actor, key);
+      assertCanTouch(actor, key, roles);
       const subject = { apiKeyId: keyId, targetPublicKey: key.publicKey };
       if (desc !== undefined && desc !== key.desc) {
         await apiKeys.updateDesc(trx, keyId, desc);

@@ -6,7 +6,7 @@ import { ApiError } from '../../schema/errors.js';
 import type { RoleAssignment } from '../../schema/roles.js';
 import type { Db } from '../storage/database.js';
 import { type ApiKeyRecord, apiKeys } from '../storage/repositories/apiKeys.js';
-import { ApiKeyService, assertCanGrant, type CreatedKey } from './apiKeys.js';
+import { ApiKeyService, assertCanChange, type CreatedKey } from './apiKeys.js';
 import { recordEvent } from './audit.js';
 import type { Actor, ServiceDeps } from './context.js';
 import { requireProject } from './projects.js';
@@ -63,8 +63,9 @@ export class ProjectKeyService {
     return this.deps.db.transaction().execute(async (trx) => {
       await apiKeys.lock(trx, keyId);
       const { key, orgId } = await this.#requireKey(trx, groupId, keyId);
-      assertCanGrant(actor, roles, new Map([[groupId, orgId]]));
       const before = key.roles.filter((r) => r.scope === 'group' && r.scopeId === groupId);
+      // A GROUP_USER_ADMIN neither grants GROUP_OWNER nor touches a key holding it; no key raises itself.
+      assertCanChange(actor, { kind: 'apiKey', id: keyId }, before, roles, new Map([[groupId, orgId]]));
       if (before.length > 0 && sameRoles(before, roles)) return key;
       await apiKeys.replaceRoles(trx, keyId, groupId, roles);
       await recordEvent(
@@ -83,8 +84,10 @@ export class ProjectKeyService {
     await this.deps.db.transaction().execute(async (trx) => {
       await apiKeys.lock(trx, keyId);
       const { key, orgId } = await this.#requireKey(trx, groupId, keyId);
-      if (!key.roles.some((r) => r.scope === 'group' && r.scopeId === groupId))
-        throw new ApiError('API_KEY_NOT_FOUND', [keyId]);
+      const before = key.roles.filter((r) => r.scope === 'group' && r.scopeId === groupId);
+      if (before.length === 0) throw new ApiError('API_KEY_NOT_FOUND', [keyId]);
+      // Removing roles needs the power to grant them (a key may always shed its own).
+      assertCanChange(actor, { kind: 'apiKey', id: keyId }, before, [], new Map([[groupId, orgId]]));
       await apiKeys.replaceRoles(trx, keyId, groupId, []);
       await recordEvent(trx, this.deps.clock, actor, 'API_KEY_REMOVED_FROM_GROUP', {
         orgId,

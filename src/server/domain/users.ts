@@ -5,6 +5,7 @@ import { newObjectId, OBJECT_ID_RE } from '../../schema/ids.js';
 import { type RoleAssignment, type RoleName, roleScope } from '../../schema/roles.js';
 import { storedSecret } from '../auth/credentials.js';
 import { hashPassword } from '../auth/passwords.js';
+import { canChangeRoles } from '../rbac/policy.js';
 import type { Principal } from '../rbac/principal.js';
 import { isUniqueViolation } from '../storage/connect.js';
 import type { Db } from '../storage/database.js';
@@ -130,16 +131,15 @@ export class UserService {
     return (await users.findById(this.deps.db, user.id)) ?? user;
   }
 
-  /** Changes profile fields and/or replaces the user's roles. Renaming revokes its personal API keys. */
+  /**
+   * Changes profile fields and/or replaces the user's roles. Renaming revokes its personal API keys. The
+   * grant rule is checked before the password is hashed and again on the locked row, so a concurrent role
+   * change cannot slip between the check and the write.
+   */
   async update(actor: Actor, userId: string, fields: UserFields): Promise<UserRecord> {
-    const user = await this.get(userId);
     const next = fields.roles && bindUserRoles(fields.roles);
-    const before = new Set(user.roles.map(key));
-    const after = new Set((next ?? []).map(key));
-    const changed = next
-      ? [...next.filter((r) => !before.has(key(r))), ...user.roles.filter((r) => !after.has(key(r)))]
-      : [];
-    const groupOrgs = await this.#authorizeRoles(actor, changed);
+    const user = await this.get(userId);
+    await this.#authorizeChange(this.deps.db, actor, user, next);
     const changes: UserChanges = {};
     for (const f of [
       'username',
@@ -155,7 +155,9 @@ export class UserService {
     const username = changes.username ?? user.username;
     await this.#unique(username, () =>
       this.deps.db.transaction().execute(async (trx) => {
-        if (!(await users.findById(trx, userId))) throw new ApiError('USER_NOT_FOUND', [userId]);
+        if (!(await users.lock(trx, userId))) throw new ApiError('USER_NOT_FOUND', [userId]);
+        const current = (await users.findById(trx, userId)) as UserRecord;
+        const { changed, groupOrgs } = await this.#authorizeChange(trx, actor, current, next);
         const target = { targetUsername: username };
         if (Object.keys(changes).length) {
           await users.update(trx, userId, changes);
@@ -164,9 +166,9 @@ export class UserService {
         // A personal key's stored HA1 is bound to the username, so a rename leaves it unusable.
         if (changes.username !== undefined && (await users.revokePersonalKeys(trx, userId)) > 0)
           await recordEvent(trx, this.deps.clock, actor, 'USER_API_KEYS_REVOKED', target);
-        if (next && changed.length) {
+        if (next && changed) {
           await users.replaceRoles(trx, userId, next);
-          await this.#roleEvents(trx, actor, user.roles, next, groupOrgs, target);
+          await this.#roleEvents(trx, actor, current.roles, next, groupOrgs, target);
         }
       }),
     );
@@ -175,9 +177,20 @@ export class UserService {
 
   /** Deletes the user; the caller must be able to grant every role the user holds. */
   async delete(actor: Actor, userId: string): Promise<void> {
-    const user = await this.get(userId);
-    assertCanGrant(actor, user.roles, await this.#groupOrgs(this.deps.db, user.roles));
     await this.deps.db.transaction().execute(async (trx) => {
+      if (!(await users.lock(trx, userId))) throw new ApiError('USER_NOT_FOUND', [userId]);
+      const user = (await users.findById(trx, userId)) as UserRecord;
+      if (
+        !actor.principal ||
+        !canChangeRoles(
+          actor.principal,
+          { kind: 'user', id: userId },
+          user.roles,
+          user.roles,
+          await this.#groupOrgs(trx, user.roles),
+        )
+      )
+        throw new ApiError('USER_UNAUTHORIZED');
       await users.delete(trx, userId);
       await recordEvent(trx, this.deps.clock, actor, 'USER_DELETED', { targetUsername: user.username });
     });
@@ -232,19 +245,56 @@ export class UserService {
   }
 
   /**
-   * The grant rule for `roles`, then existence of their orgs and projects (checked second, so callers who
+   * The grant rule for new roles, then existence of their orgs and projects (checked second, so callers who
    * may not grant there learn nothing about what exists). Returns project → org for the events.
    */
   async #authorizeRoles(actor: Actor, roles: readonly RoleAssignment[]): Promise<Map<string, string>> {
     const groupOrgs = await this.#groupOrgs(this.deps.db, roles);
     assertCanGrant(actor, roles, groupOrgs);
+    await this.#requireScopes(this.deps.db, roles, groupOrgs);
+    return groupOrgs;
+  }
+
+  /**
+   * The grant rule read both ways for a change of `user` (to roles `next`, or of its profile only): another
+   * user's change needs the power to grant every role it holds and gets, so a GLOBAL_USER_ADMIN neither
+   * edits nor strips a GLOBAL_OWNER; a user may shed its own roles but add none (policy.ts
+   * `canChangeRoles`). Then the existence of the scopes of the roles that change. Answers those roles
+   * (whether any change) and project → org for the events.
+   */
+  async #authorizeChange(
+    db: Db,
+    actor: Actor,
+    user: UserRecord,
+    next: readonly RoleAssignment[] | undefined,
+  ): Promise<{ changed: boolean; groupOrgs: Map<string, string> }> {
+    const after = next ?? user.roles;
+    const before = new Set(user.roles.map(key));
+    const kept = new Set(after.map(key));
+    const changed = [
+      ...after.filter((r) => !before.has(key(r))),
+      ...user.roles.filter((r) => !kept.has(key(r))),
+    ];
+    const groupOrgs = await this.#groupOrgs(db, [...user.roles, ...after]);
+    const subject = { kind: 'user', id: user.id } as const;
+    if (!actor.principal || !canChangeRoles(actor.principal, subject, user.roles, after, groupOrgs))
+      throw new ApiError('USER_UNAUTHORIZED');
+    await this.#requireScopes(db, changed, groupOrgs);
+    return { changed: changed.length > 0, groupOrgs };
+  }
+
+  /** GROUP_NOT_FOUND / ORG_NOT_FOUND for a role whose project or org does not exist. */
+  async #requireScopes(
+    db: Db,
+    roles: readonly RoleAssignment[],
+    groupOrgs: ReadonlyMap<string, string>,
+  ): Promise<void> {
     for (const r of roles) {
       if (r.scope === 'group' && !groupOrgs.has(r.scopeId))
         throw new ApiError('GROUP_NOT_FOUND', [r.scopeId]);
-      if (r.scope === 'org' && !(await orgs.exists(this.deps.db, r.scopeId)))
+      if (r.scope === 'org' && !(await orgs.exists(db, r.scopeId)))
         throw new ApiError('ORG_NOT_FOUND', [r.scopeId]);
     }
-    return groupOrgs;
   }
 
   /**

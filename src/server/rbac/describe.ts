@@ -19,14 +19,15 @@ export const WHO_MAY: Record<Action | 'public', string> = {
   'project.delete': 'GROUP_OWNER of the project; ORG_OWNER of its org; GLOBAL_OWNER',
   'projectKeys.read': 'any role in the project; ORG_OWNER, ORG_READ_ONLY of its org; any global role',
   'projectKeys.write':
-    'GROUP_OWNER, GROUP_USER_ADMIN of the project; ORG_OWNER of its org; GLOBAL_OWNER, GLOBAL_USER_ADMIN',
+    'GROUP_OWNER, GROUP_USER_ADMIN of the project (only GROUP_OWNER grants or touches GROUP_OWNER); ORG_OWNER of its org; GLOBAL_OWNER, GLOBAL_USER_ADMIN',
   'globalKeys.read': 'any global role',
   'globalKeys.write': 'GLOBAL_OWNER, GLOBAL_USER_ADMIN (only GLOBAL_OWNER grants or touches GLOBAL_OWNER)',
   'globalAccessList.read': 'any global role',
   'globalAccessList.write': 'GLOBAL_OWNER, GLOBAL_USER_ADMIN',
   'users.create': 'GLOBAL_OWNER, GLOBAL_USER_ADMIN',
   'user.read': 'the user itself; any global role',
-  'user.update': 'the user itself; GLOBAL_OWNER, GLOBAL_USER_ADMIN (grant rule applies to roles)',
+  'user.update':
+    'the user itself (never raising its own roles); GLOBAL_OWNER, GLOBAL_USER_ADMIN (grant rule applies to roles)',
   'user.delete': 'GLOBAL_OWNER, GLOBAL_USER_ADMIN',
   'orgUsers.read': 'any role in the org; any global role',
   'orgEvents.read': 'any role in the org; any global role',

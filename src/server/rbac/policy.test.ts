@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { RoleAssignment, RoleName } from '../../schema/roles.js';
-import { type Action, allowed, canGrant, type Target } from './policy.js';
+import { GROUP_ROLES, ORG_ROLES, type RoleAssignment, type RoleName } from '../../schema/roles.js';
+import { type Action, allowed, canChangeRoles, canGrant, POLICY, type Target } from './policy.js';
 import { makePrincipal, type Principal } from './principal.js';
 
 const ORG = 'o'.repeat(24);
@@ -99,7 +99,11 @@ describe('grant rule', () => {
     [['ORG_OWNER'], [orgRole('ORG_MEMBER', OTHER_ORG)], false],
     [['ORG_OWNER'], [globalRole('GLOBAL_READ_ONLY')], false],
     [['GROUP_OWNER'], [groupRole('GROUP_READ_ONLY')], true],
-    [['GROUP_USER_ADMIN'], [groupRole('GROUP_OWNER')], true],
+    [['GROUP_USER_ADMIN'], [groupRole('GROUP_OWNER')], false],
+    [['GROUP_USER_ADMIN'], [groupRole('GROUP_USER_ADMIN')], true],
+    [[`GROUP_OWNER@${'h'.repeat(24)}`], [groupRole('GROUP_READ_ONLY')], false],
+    [['ORG_OWNER'], [groupRole('GROUP_OWNER')], true],
+    [['GLOBAL_USER_ADMIN'], [groupRole('GROUP_OWNER')], true],
     [['GROUP_OWNER'], [orgRole('ORG_MEMBER')], false],
     [['GROUP_READ_ONLY'], [groupRole('GROUP_READ_ONLY')], false],
     [['GLOBAL_USER_ADMIN'], [globalRole('GLOBAL_READ_ONLY'), orgRole('ORG_OWNER')], true],
@@ -108,5 +112,97 @@ describe('grant rule', () => {
     [['GLOBAL_READ_ONLY'], [orgRole('ORG_READ_ONLY')], false],
   ] as const)('[%s] granting %j → %s', (held, roles, expected) => {
     expect(canGrant(who(...held), roles, groupOrgs)).toBe(expected);
+  });
+});
+
+describe('grant rule at project scope, every project role', () => {
+  const groupOrgs = new Map([[GROUP, ORG]]);
+  // held role → whether it grants each project role
+  const expected: Record<string, (r: string) => boolean> = {
+    GROUP_OWNER: () => true,
+    GROUP_USER_ADMIN: (r) => r !== 'GROUP_OWNER',
+    GROUP_READ_ONLY: () => false,
+    GROUP_DATA_ACCESS_ADMIN: () => false,
+  };
+  const cases = Object.keys(expected).flatMap((held) => GROUP_ROLES.map((r) => [held, r] as const));
+  it.each(cases)('%s grants %s: per the table', (held, r) => {
+    const role: RoleAssignment = { scope: 'group', scopeId: GROUP, roleName: r };
+    expect(canGrant(who(held), [role], groupOrgs)).toBe(expected[held]!(r));
+  });
+});
+
+describe('changing roles: the grant rule read both ways, nobody raises themselves', () => {
+  const groupOrgs = new Map([[GROUP, ORG]]);
+  const g = (...names: RoleName[]): RoleAssignment[] =>
+    names.map((roleName) => ({ scope: 'group', scopeId: GROUP, roleName }));
+  const self = { kind: 'apiKey', id: 'k'.repeat(24) } as const;
+  const other = { kind: 'apiKey', id: 'x'.repeat(24) } as const;
+  const aUser = { kind: 'user', id: 'k'.repeat(24) } as const;
+  // caller roles, subject, before, after, expected
+  const CASES: [string[], typeof self | typeof aUser, RoleAssignment[], RoleAssignment[], boolean][] = [
+    [['GROUP_USER_ADMIN'], other, g('GROUP_READ_ONLY'), g('GROUP_BACKUP_ADMIN'), true],
+    [['GROUP_USER_ADMIN'], other, g(), g('GROUP_OWNER'), false],
+    [['GROUP_USER_ADMIN'], other, g('GROUP_OWNER'), g('GROUP_READ_ONLY'), false],
+    [['GROUP_USER_ADMIN'], other, g('GROUP_OWNER'), g('GROUP_OWNER', 'GROUP_READ_ONLY'), false],
+    [['GROUP_USER_ADMIN'], other, g('GROUP_OWNER'), g(), false],
+    [['GROUP_OWNER'], other, g('GROUP_OWNER'), g(), true],
+    [['GROUP_USER_ADMIN'], self, g('GROUP_USER_ADMIN'), g('GROUP_OWNER'), false],
+    [['GROUP_USER_ADMIN'], self, g('GROUP_USER_ADMIN'), g('GROUP_USER_ADMIN', 'GROUP_READ_ONLY'), false],
+    [['GROUP_OWNER'], self, g('GROUP_OWNER'), g('GROUP_OWNER', 'GROUP_READ_ONLY'), true],
+    [['GROUP_OWNER'], self, g('GROUP_OWNER'), g('GROUP_READ_ONLY'), true],
+    [['ORG_OWNER'], self, g(), g('GROUP_OWNER'), true],
+    [[`ORG_OWNER@${OTHER_ORG}`], self, g(), g('GROUP_READ_ONLY'), false],
+    [['GROUP_READ_ONLY'], self, g('GROUP_READ_ONLY'), g('GROUP_READ_ONLY', 'GROUP_MONITORING_ADMIN'), false],
+    [
+      ['GROUP_OWNER', 'GROUP_READ_ONLY'],
+      self,
+      g('GROUP_OWNER', 'GROUP_READ_ONLY'),
+      g('GROUP_READ_ONLY'),
+      true,
+    ],
+    [['GROUP_USER_ADMIN'], self, g('GROUP_USER_ADMIN'), g(), true],
+    [['GROUP_READ_ONLY'], self, g('GROUP_READ_ONLY'), g(), true],
+    [['GROUP_USER_ADMIN'], self, g('GROUP_USER_ADMIN'), g('GROUP_USER_ADMIN'), true],
+    // A user with the same id is another subject than the key.
+    [['GROUP_OWNER'], aUser, g(), g('GROUP_READ_ONLY'), true],
+    [['GLOBAL_OWNER'], self, [], g('GROUP_OWNER'), true],
+    [['GLOBAL_USER_ADMIN'], self, [], g('GROUP_READ_ONLY'), false],
+    [['GLOBAL_USER_ADMIN'], other, g('GROUP_OWNER'), g(), true],
+  ];
+  it.each(CASES)('[%s] changing %j from %j to %j → %s', (held, subject, before, after, ok) => {
+    expect(canChangeRoles(who(...held), subject, before, after, groupOrgs)).toBe(ok);
+  });
+
+  it('an owner role passes every rule a role of its scope or below passes (OWNER_OF_SCOPE)', () => {
+    const targets: Target[] = [
+      {},
+      inOrg,
+      inGroup,
+      { ...inGroup, keyId: 'k'.repeat(24), userId: 'y'.repeat(24) },
+    ];
+    const below: Record<string, readonly string[]> = {
+      ORG_OWNER: [...ORG_ROLES, ...GROUP_ROLES],
+      GROUP_OWNER: GROUP_ROLES,
+    };
+    for (const [owner, roles] of Object.entries(below))
+      for (const r of roles)
+        for (const action of Object.keys(POLICY) as Action[])
+          for (const t of targets)
+            if (allowed(action, who(r), t))
+              expect(allowed(action, who(owner), t), `${owner} ⊇ ${r}: ${action} ${JSON.stringify(t)}`).toBe(
+                true,
+              );
+  });
+
+  it('GLOBAL_OWNER passes every rule of the table, so no role added to it raises it', () => {
+    const owner = who('GLOBAL_OWNER');
+    const targets: Target[] = [
+      {},
+      inOrg,
+      inGroup,
+      { ...inGroup, keyId: 'x'.repeat(24), userId: 'y'.repeat(24) },
+    ];
+    for (const action of Object.keys(POLICY) as Action[])
+      for (const t of targets) expect(allowed(action, owner, t), `${action} ${JSON.stringify(t)}`).toBe(true);
   });
 });

@@ -2,7 +2,7 @@
  * Authorization as data (api.md §6): every action maps to a rule over the caller and the target.
  * Routes declare an action; one hook asks `allowed`. Denial is always 401 USER_UNAUTHORIZED.
  */
-import type { GroupRole, OrgRole, RoleAssignment } from '../../schema/roles.js';
+import type { GlobalRole, GroupRole, OrgRole, RoleAssignment } from '../../schema/roles.js';
 import type { Principal } from './principal.js';
 
 /** What a request acts on, as far as it is known (unknown entities simply have no memberships). */
@@ -89,21 +89,92 @@ export function managesOrg(p: Principal, orgId: string): boolean {
 }
 
 /**
- * The grant rule: nobody grants a role beyond their own reach. `groupOrgs` maps each project id named in
- * `roles` to its org id.
+ * The grant rule as data: for a role of each scope, the roles of that scope that grant it (`default` for the
+ * roles not named). Scopes above grant everything below: a global admin (GLOBAL_OWNER, GLOBAL_USER_ADMIN)
+ * every org and project role, an ORG_OWNER every role of its org and of the org's projects. So nobody grants
+ * a role above their own: GLOBAL_OWNER only by GLOBAL_OWNER, GROUP_OWNER not by GROUP_USER_ADMIN.
+ */
+export const GRANTED_BY = {
+  global: { GLOBAL_OWNER: ['GLOBAL_OWNER'], default: ['GLOBAL_OWNER', 'GLOBAL_USER_ADMIN'] },
+  org: { default: ['ORG_OWNER'] },
+  group: { GROUP_OWNER: ['GROUP_OWNER'], default: ['GROUP_OWNER', 'GROUP_USER_ADMIN'] },
+} as const satisfies Record<
+  RoleAssignment['scope'],
+  { default: readonly string[] } & Record<string, readonly string[]>
+>;
+
+function granters(r: RoleAssignment): readonly string[] {
+  const table: Record<string, readonly string[]> = GRANTED_BY[r.scope];
+  return table[r.roleName] ?? GRANTED_BY[r.scope].default;
+}
+
+/** Whether the caller may grant (and so also remove) one role. */
+function grants(p: Principal, r: RoleAssignment, groupOrgs: ReadonlyMap<string, string>): boolean {
+  const by = granters(r);
+  if (r.scope === 'global') return by.some((g) => p.global.has(g as GlobalRole));
+  if (globalAdmin(p, {})) return true;
+  if (r.scope === 'org') return inOrg(p, r.scopeId, ...(by as readonly OrgRole[]));
+  return (
+    inOrg(p, groupOrgs.get(r.scopeId), 'ORG_OWNER') || inGroup(p, r.scopeId, ...(by as readonly GroupRole[]))
+  );
+}
+
+/**
+ * The grant rule: nobody grants a role beyond their own reach (GRANTED_BY). `groupOrgs` maps each project id
+ * named in `roles` to its org id.
  */
 export function canGrant(
   p: Principal,
   roles: readonly RoleAssignment[],
   groupOrgs: ReadonlyMap<string, string>,
 ): boolean {
-  return roles.every((r) => {
-    if (r.scope === 'global') return r.roleName === 'GLOBAL_OWNER' ? globalOwner(p, {}) : globalAdmin(p, {});
-    if (globalAdmin(p, {})) return true;
-    if (r.scope === 'org') return inOrg(p, r.scopeId, 'ORG_OWNER');
+  return roles.every((r) => grants(p, r, groupOrgs));
+}
+
+/** A key or user whose roles a request changes. */
+export interface Subject {
+  kind: Principal['kind'];
+  id: string;
+}
+
+const roleKey = (r: RoleAssignment) => `${r.scope}/${r.scopeId}/${r.roleName}`;
+
+/**
+ * The owner role of each scope: it holds every power of every role of its scope and of the scopes below
+ * (policy.test.ts checks this against the table), so holding it, one gains nothing from a role below it.
+ */
+export const OWNER_OF_SCOPE = { global: 'GLOBAL_OWNER', org: 'ORG_OWNER', group: 'GROUP_OWNER' } as const;
+
+/** Whether the caller holds an owner role over `r` (GLOBAL_OWNER; ORG_OWNER of its org; GROUP_OWNER). */
+function ownsAbove(p: Principal, r: RoleAssignment, groupOrgs: ReadonlyMap<string, string>): boolean {
+  if (p.global.has(OWNER_OF_SCOPE.global)) return true;
+  if (r.scope === 'org') return inOrg(p, r.scopeId, OWNER_OF_SCOPE.org);
+  if (r.scope === 'group')
     return (
-      inOrg(p, groupOrgs.get(r.scopeId), 'ORG_OWNER') ||
-      inGroup(p, r.scopeId, 'GROUP_OWNER', 'GROUP_USER_ADMIN')
+      inOrg(p, groupOrgs.get(r.scopeId), OWNER_OF_SCOPE.org) || inGroup(p, r.scopeId, OWNER_OF_SCOPE.group)
     );
-  });
+  return false;
+}
+
+/**
+ * The grant rule read both ways, for a change of `subject`'s roles from `before` to `after` (its roles in
+ * the scopes the change replaces; equal for a change of anything else about it, or its removal). Another
+ * subject: the caller must be able to grant every role it holds there before and after, so nobody changes,
+ * strips or deletes a holder of a role they could not grant. The caller itself: it may shed any of its
+ * roles, and may add only roles below an owner role it holds (OWNER_OF_SCOPE), which give it no power it
+ * lacks: nobody raises themselves. So a GROUP_OWNER may step down to GROUP_READ_ONLY, a GROUP_USER_ADMIN
+ * (who grants roles whose powers it does not hold) may add nothing to itself.
+ */
+export function canChangeRoles(
+  p: Principal,
+  subject: Subject,
+  before: readonly RoleAssignment[],
+  after: readonly RoleAssignment[],
+  groupOrgs: ReadonlyMap<string, string>,
+): boolean {
+  if (p.kind === subject.kind && p.id === subject.id) {
+    const had = new Set(before.map(roleKey));
+    return after.every((r) => had.has(roleKey(r)) || ownsAbove(p, r, groupOrgs));
+  }
+  return canGrant(p, before, groupOrgs) && canGrant(p, after, groupOrgs);
 }

@@ -166,6 +166,20 @@ export const users = {
     if (Object.keys(set).length) await db.updateTable('users').set(set).where('id', '=', id).execute();
   },
 
+  /**
+   * Locks the user's row for the transaction, as apiKeys.lock does a key's: a concurrent change of the user
+   * has finished by now. False when there is no such user.
+   */
+  async lock(db: Db, id: string): Promise<boolean> {
+    const row = await db
+      .updateTable('users')
+      .set((eb) => ({ id: eb.ref('id') }))
+      .where('id', '=', id)
+      .returning('id')
+      .executeTakeFirst();
+    return row !== undefined;
+  },
+
   /** Replaces all of the user's roles. */
   async replaceRoles(db: Db, id: string, roles: readonly RoleAssignment[]): Promise<void> {
     await db.deleteFrom('user_roles').where('user_id', '=', id).execute();

@@ -4,6 +4,7 @@
  * (X-Forwarded-For) and stay able to recover while the list locks 127.0.0.1 out.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UserService } from '../src/server/domain/users.js';
 import { bootstrap, type CallOptions, type Creds, digest, type TestResponse } from './support/client.js';
 import { DIALECTS } from './support/dialects.js';
 import { expectError, expectUnauthorized } from './support/expect.js';
@@ -344,4 +345,146 @@ describe.each(DIALECTS)('global access list enforcement (%s)', (dialect) => {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+});
+
+describe.each(DIALECTS)('global access list lock-out (%s)', (dialect) => {
+  let s: TestServer;
+  let admin: Key & { userId: string };
+  let url: string;
+
+  // Requests come "from" X-Forwarded-For (the server trusts 127.0.0.1 as its proxy).
+  const from = (ip: string, body?: unknown): CallOptions => ({
+    headers: { 'x-forwarded-for': ip },
+    ...(body === undefined ? {} : { body }),
+  });
+  const lockedOut = (res: TestResponse, ip: string) =>
+    expectError(
+      res,
+      400,
+      'CANNOT_REMOVE_CALLER_FROM_GLOBAL_ACCESS_LIST',
+      `Cannot remove caller's IP address ${ip} from the global access list.`,
+      [ip],
+    );
+  /** The list (blocks and descriptions) and the event log: what a refused change leaves as it was. */
+  const state = async () => ({
+    list: await s.conn.db
+      .selectFrom('global_access_list')
+      .select(['id', 'cidr_block', 'description'])
+      .orderBy('id')
+      .execute(),
+    events: await s.conn.db.selectFrom('events').select('id').orderBy('id').execute(),
+  });
+  const add = async (ip: string, cidrBlock: string) => {
+    const res = await digest(admin, 'POST', url, from(ip, { cidrBlock, description: cidrBlock }));
+    expect(res.status, res.text).toBe(200);
+    return res.json as Entry;
+  };
+
+  beforeAll(async () => {
+    s = await startTestServer({ dialect, trustProxy: '127.0.0.1' });
+    admin = await bootstrap(s.base);
+    url = `${s.base}/admin/accessList`;
+  });
+  afterAll(async () => s?.close());
+
+  it('refuses a first entry that would not admit the caller, and takes one that does', async () => {
+    const before = await state();
+    lockedOut(
+      await digest(admin, 'POST', url, { body: { cidrBlock: '10.1.0.0/16', description: 'x' } }),
+      '127.0.0.1',
+    );
+    lockedOut(
+      await digest(admin, 'POST', url, from('10.9.9.9', { cidrBlock: '10.1.0.0/16', description: 'x' })),
+      '10.9.9.9',
+    );
+    lockedOut(
+      await digest(admin, 'POST', url, from('2001:db8::1', { cidrBlock: '2001:db9::/32', description: 'x' })),
+      '2001:db8::1',
+    );
+    expect(await state()).toEqual(before);
+    expect((await digest(admin, 'GET', url, from('203.0.113.7'))).status).toBe(200);
+    // A block holding the caller's address is taken; after it, any other block may join.
+    await add('10.1.2.3', '10.1.0.0/16');
+    await add('10.1.2.3', '192.0.2.0/24');
+    expect((await digest(admin, 'GET', url, from('192.0.2.9'))).status).toBe(200);
+    const entries = ((await digest(admin, 'GET', url, from('10.1.2.3'))).json as { results: Entry[] })
+      .results;
+    for (const e of entries.reverse())
+      expect((await digest(admin, 'DELETE', `${url}/${e.id}`, from('10.1.2.3'))).status).toBe(204);
+  });
+
+  it('refuses a DELETE or PATCH after which the caller would no longer be admitted', async () => {
+    const mine = await add('10.1.2.3', '10.1.2.0/24');
+    const other = await add('10.1.2.3', '192.0.2.0/24');
+    const before = await state();
+    lockedOut(await digest(admin, 'DELETE', `${url}/${mine.id}`, from('10.1.2.3')), '10.1.2.3');
+    lockedOut(
+      await digest(admin, 'PATCH', `${url}/${mine.id}`, from('10.1.2.3', { cidrBlock: '10.1.3.0/24' })),
+      '10.1.2.3',
+    );
+    expect(await state()).toEqual(before);
+    expect((await digest(admin, 'GET', `${url}/${mine.id}`, from('10.1.2.3'))).json).toMatchObject({
+      cidrBlock: '10.1.2.0/24',
+    });
+    // Changes that keep the caller admitted go through: the description, a block still holding the
+    // address, an entry the caller does not depend on, or the caller's entry once another one admits it.
+    const ok = async (res: Promise<TestResponse>, status = 200) => expect((await res).status).toBe(status);
+    await ok(digest(admin, 'PATCH', `${url}/${mine.id}`, from('10.1.2.3', { description: 'renamed' })));
+    await ok(digest(admin, 'PATCH', `${url}/${mine.id}`, from('10.1.2.3', { cidrBlock: '10.1.0.0/16' })));
+    await ok(
+      digest(admin, 'PATCH', `${url}/${other.id}`, from('10.1.2.3', { cidrBlock: '198.51.100.0/24' })),
+    );
+    await ok(digest(admin, 'DELETE', `${url}/${mine.id}`, from('198.51.100.1')), 204);
+    // Removing the last entry empties the list, which admits every address again.
+    await ok(digest(admin, 'DELETE', `${url}/${other.id}`, from('198.51.100.1')), 204);
+    expect((await digest(admin, 'GET', url)).json).toMatchObject({ totalCount: 0 });
+  });
+
+  it('binds only global keys: a user with GLOBAL_OWNER may leave its own address off', async () => {
+    const service = new UserService({ db: s.conn.db, clock: Date.now });
+    const { apiKey } = await service.createPersonalKey(
+      { principal: null, remoteAddress: '' },
+      'admin@example.com',
+    );
+    const user = { username: 'admin@example.com', password: apiKey };
+    const res = await digest(user, 'POST', url, {
+      body: { cidrBlock: '10.1.0.0/16', description: 'far away' },
+    });
+    expect(res.status).toBe(200);
+    // The user still works from 127.0.0.1 (the list does not bind it); the global key does not.
+    expect((await digest(user, 'GET', url)).status).toBe(200);
+    expectError(
+      await digest(admin, 'GET', url),
+      403,
+      'IP_ADDRESS_NOT_ON_ACCESS_LIST',
+      'IP address 127.0.0.1 is not allowed to access this resource.',
+      ['127.0.0.1'],
+    );
+    expect((await digest(user, 'DELETE', `${url}/${(res.json as Entry).id}`)).status).toBe(204);
+    expect((await digest(admin, 'GET', url)).status).toBe(200);
+  });
+
+  it('two concurrent removals cannot together lock out both callers', async () => {
+    // Both callers are admitted by P and by Q; R admits neither. Each removal alone leaves its caller
+    // admitted by the other entry, both together would leave only R: one of them must be refused.
+    await add('192.0.2.1', '192.0.2.0/24');
+    for (let round = 0; round < 8; round++) {
+      const p = await add('192.0.2.1', '10.0.0.0/30');
+      const q = await add('192.0.2.1', '10.0.0.0/29');
+      const [a, b] = await Promise.all([
+        digest(admin, 'DELETE', `${url}/${p.id}`, from('10.0.0.1')),
+        digest(admin, 'DELETE', `${url}/${q.id}`, from('10.0.0.2')),
+      ]);
+      const statuses = [a.status, b.status].sort();
+      expect(statuses, `round ${round}: ${a.text} ${b.text}`).toEqual([204, 400]);
+      // The survivor still admits both; remove it to start the next round from R alone.
+      const left = ((await digest(admin, 'GET', url, from('192.0.2.1'))).json as { results: Entry[] })
+        .results;
+      expect(left.map((e) => e.cidrBlock).sort()).toEqual(
+        [a.status === 204 ? q.cidrBlock : p.cidrBlock, '192.0.2.0/24'].sort(),
+      );
+      const survivor = left.find((e) => e.cidrBlock !== '192.0.2.0/24')!;
+      expect((await digest(admin, 'DELETE', `${url}/${survivor.id}`, from('192.0.2.1'))).status).toBe(204);
+    }
+  });
 });

@@ -63,6 +63,10 @@ export const ERROR_CATALOG = {
     status: 400,
     detail: "Cannot remove caller's IP address {} from access list.",
   },
+  CANNOT_REMOVE_CALLER_FROM_GLOBAL_ACCESS_LIST: {
+    status: 400,
+    detail: "Cannot remove caller's IP address {} from the global access list.",
+  },
   API_KEY_ACCESS_LIST_ACCESS_DENIED: {
     status: 400,
     detail: 'API Key access lists are only accessible by the API Key or by a user administrator.',

@@ -1,15 +1,30 @@
 /**
  * The global access list: `/admin/accessList` (api.md §7, reference.md §4.2). When it is not empty, global
- * keys are admitted only from its blocks (enforced by the request pipeline).
+ * keys are admitted only from its blocks (enforced by the request pipeline). A global key may not change
+ * the list so that its own address is no longer admitted: it, and likely every global key, would be locked
+ * out with no way back over the API.
  */
 import { ApiError } from '../../schema/errors.js';
 import { newObjectId } from '../../schema/ids.js';
-import { parseCidrBlock } from '../../schema/ip.js';
+import { compileCidr, findContaining, parseCidrBlock } from '../../schema/ip.js';
 import { isUniqueViolation } from '../storage/connect.js';
 import type { Db } from '../storage/database.js';
 import { type GlobalAccessEntryRecord, globalAccessList } from '../storage/repositories/globalAccessList.js';
 import { recordEvent } from './audit.js';
 import { type Actor, isoSeconds, type ServiceDeps } from './context.js';
+
+/**
+ * Throws CANNOT_REMOVE_CALLER_FROM_GLOBAL_ACCESS_LIST unless the list, as the transaction has left it,
+ * still admits the caller: empty (every address), or holding a block with its address. Only global keys
+ * are bound by the list (http/pipeline.ts), so only they are checked; the caller of `trx` holds the lock.
+ */
+async function assertCallerAdmitted(trx: Db, actor: Actor): Promise<void> {
+  const p = actor.principal;
+  if (p?.kind !== 'apiKey' || p.orgId !== null) return;
+  const blocks = await globalAccessList.cidrBlocks(trx);
+  if (blocks.length > 0 && !findContaining(actor.remoteAddress, blocks.map(compileCidr)))
+    throw new ApiError('CANNOT_REMOVE_CALLER_FROM_GLOBAL_ACCESS_LIST', [actor.remoteAddress]);
+}
 
 /** A bare IP or CIDR block → its normalized block; INVALID_ATTRIBUTE cidrBlock otherwise. */
 function normalizeBlock(text: string): string {
@@ -42,6 +57,7 @@ export class GlobalAccessListService {
     const id = newObjectId(now);
     await this.#unique(block, () =>
       this.deps.db.transaction().execute(async (trx) => {
+        await globalAccessList.lock(trx);
         await globalAccessList.insert(trx, {
           id,
           cidr_block: block,
@@ -52,6 +68,8 @@ export class GlobalAccessListService {
           last_used: null,
           last_used_address: null,
         });
+        // A first entry must hold the caller's address: the empty list admitted it.
+        await assertCallerAdmitted(trx, actor);
         await recordEvent(trx, this.deps.clock, actor, 'GLOBAL_ACCESS_LIST_ENTRY_ADDED', {
           whitelistEntry: block,
         });
@@ -69,6 +87,7 @@ export class GlobalAccessListService {
     const block = change.cidrBlock === undefined ? undefined : normalizeBlock(change.cidrBlock);
     return this.#unique(block ?? '', () =>
       this.deps.db.transaction().execute(async (trx) => {
+        await globalAccessList.lock(trx);
         const entry = await this.#requireEntry(trx, id);
         const newBlock = block !== undefined && block !== entry.cidrBlock ? block : undefined;
         const newDescription =
@@ -81,6 +100,7 @@ export class GlobalAccessListService {
           description: newDescription,
           updated: isoSeconds(this.deps.clock()),
         });
+        if (newBlock !== undefined) await assertCallerAdmitted(trx, actor);
         await recordEvent(trx, this.deps.clock, actor, 'GLOBAL_ACCESS_LIST_ENTRY_UPDATED', {
           whitelistEntry: newBlock ?? entry.cidrBlock,
         });
@@ -91,8 +111,11 @@ export class GlobalAccessListService {
 
   async delete(actor: Actor, id: string): Promise<void> {
     await this.deps.db.transaction().execute(async (trx) => {
+      await globalAccessList.lock(trx);
       const entry = await this.#requireEntry(trx, id);
+      // Removed here, and put back by the rollback when the check below refuses the removal.
       await globalAccessList.delete(trx, id);
+      await assertCallerAdmitted(trx, actor);
       await recordEvent(trx, this.deps.clock, actor, 'GLOBAL_ACCESS_LIST_ENTRY_DELETED', {
         whitelistEntry: entry.cidrBlock,
       });

@@ -36,6 +36,20 @@ function toRecord(r: {
 
 /** Reads and writes the global access list. Every method takes the handle so callers can pass a transaction. */
 export const globalAccessList = {
+  /**
+   * Serializes changes of the list for the transaction: every change takes this lock first, so the check
+   * that a change leaves its caller admitted reads the list no concurrent change is altering. A no-op upsert
+   * of one settings row (a row lock on PostgreSQL; SQLite runs one write transaction at a time anyway),
+   * not a lock on the entries: an empty list has none, and a new entry none yet.
+   */
+  async lock(db: Db): Promise<void> {
+    await db
+      .insertInto('settings')
+      .values({ key: 'lock.globalAccessList', value: '' })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value: '' }))
+      .execute();
+  },
+
   async insert(db: Db, entry: GlobalAccessEntryRow): Promise<void> {
     await db.insertInto('global_access_list').values(entry).execute();
   },

@@ -90,19 +90,25 @@ describe.each(DIALECTS)('global access list (%s)', (dialect) => {
   });
 
   it('gets one entry, with hrefs following accessList or the whitelist alias', async () => {
+    // The admin's own requests are counted on the loopback entry meanwhile (its lastUsed is set by the
+    // next usage flush, about a second later): compare without lastUsed.
+    const bare = (e: unknown) => ({ ...(e as Entry), lastUsed: undefined });
     const one = await digest(admin, 'GET', `${url}/${loopback.id}`);
     expect(one.status).toBe(200);
-    expect(one.json).toEqual(loopback);
+    expect(bare(one.json)).toEqual(bare(loopback));
     const wl = `${s.base}/admin/whitelist`;
     const viaAlias = await digest(admin, 'GET', `${wl}/${loopback.id}`);
-    expect(viaAlias.json).toEqual({ ...loopback, links: [{ href: `${wl}/${loopback.id}`, rel: 'self' }] });
+    expect(bare(viaAlias.json)).toEqual(
+      bare({ ...loopback, links: [{ href: `${wl}/${loopback.id}`, rel: 'self' }] }),
+    );
     const list = await digest(admin, 'GET', `${wl}?itemsPerPage=1`);
-    expect(list.json).toEqual({
+    const page = list.json as { results: Entry[] };
+    expect({ ...page, results: page.results.map(bare) }).toEqual({
       links: [
         { href: `${wl}?pageNum=1&itemsPerPage=1`, rel: 'self' },
         { href: `${wl}?itemsPerPage=1&pageNum=2`, rel: 'next' },
       ],
-      results: [{ ...loopback, links: [{ href: `${wl}/${loopback.id}`, rel: 'self' }] }],
+      results: [bare({ ...loopback, links: [{ href: `${wl}/${loopback.id}`, rel: 'self' }] })],
       totalCount: 3,
     });
   });

@@ -136,7 +136,11 @@ export class ApiKeyService {
     });
   }
 
-  /** Deletes the key: it loses every role and access-list entry and is refused at once. */
+  /**
+   * Deletes the key: it loses every role and access-list entry and is refused at once. No grant check: the
+   * route admits only the org's ORG_OWNER and global admins, and an org key holds roles of its org and the
+   * org's projects only, all of which they can grant.
+   */
   async delete(actor: Actor, orgId: string, keyId: string): Promise<void> {
     await this.deps.db.transaction().execute(async (trx) => {
       const key = await lockOrgKey(trx, orgId, keyId);

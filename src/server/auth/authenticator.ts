@@ -177,6 +177,8 @@ export class Authenticator {
   readonly #loading = new Map<string, Promise<KeyEntry | undefined>>();
   /** Nonces known to be genuine (issued here, or whose signature checked out), with their expiry second. */
   readonly #signedNonces = new TwoGenerationMap<string, number>(20_000);
+  /** Nonces issued in or before this second by another process are refused as stale (see #nonceState). */
+  readonly #heldSince: number;
 
   constructor(
     private readonly db: Db,
@@ -186,6 +188,7 @@ export class Authenticator {
     private readonly clock: () => number = Date.now,
   ) {
     this.#cache = new CredentialCache(readerFor(db));
+    this.#heldSince = replay.heldSince ?? Number.NEGATIVE_INFINITY;
   }
 
   /**
@@ -236,14 +239,27 @@ export class Authenticator {
    * issued: clients reuse a nonce for many requests, and its HMAC is the dearest part of checking one. Only
    * the age is worked out again, as `check` does (issued = expiresAt - lifetime - 1; more than 5 s ahead:
    * invalid; older than the lifetime: expired).
+   *
+   * A replay memory that began empty when this process started (`ReplayGuard.heldSince`, SQLite) knows
+   * nothing of the requests signed on nonces issued before: such a nonce is 'expired' here, whatever its age,
+   * so a request captured before a restart is answered `stale=true` (its client retries on a fresh nonce,
+   * once) and never served. Nonces of the start second itself may come from either process; those this
+   * process issued are in `#signedNonces` already (`issued`), so only the others get this far. They are
+   * remembered with expiry 0, which the age check reads as expired: a known nonce, the hot path, costs
+   * nothing more, and an unknown one an integer comparison.
    */
   #nonceState(nonce: string, now: number): NonceState {
     const expiresAt = this.#signedNonces.get(nonce);
     if (expiresAt === undefined) {
-      const state = this.signer.check(nonce, now);
+      let state = this.signer.check(nonce, now);
+      if (state === 'invalid') return state;
+      let expiry = this.signer.expiresAt(nonce);
+      if (expiry - this.signer.lifetimeSeconds - 1 <= this.#heldSince) {
+        state = 'expired';
+        expiry = 0;
+      }
       // A copy as the key: the parsed nonce is a slice of the whole Authorization header.
-      if (state !== 'invalid')
-        this.#signedNonces.set(Buffer.from(nonce, 'latin1').toString('latin1'), this.signer.expiresAt(nonce));
+      this.#signedNonces.set(Buffer.from(nonce, 'latin1').toString('latin1'), expiry);
       return state;
     }
     const age = Math.floor(now / 1000) - (expiresAt - this.signer.lifetimeSeconds - 1);

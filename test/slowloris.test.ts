@@ -139,7 +139,7 @@ describe('slow clients', () => {
     for (const [i, t] of times.entries()) {
       expect(t, `connection ${i}`).not.toBe('open');
       expect(t).toBeLessThan(HEADERS_MS);
-      expect(slow[i]!.received()).toMatch(/^HTTP\/1\.1 401 [^]*\r\nconnection: close\r\n/i);
+      expect(slow[i]!.received()).toMatch(/^HTTP\/1\.1 401 [\s\S]*\r\nconnection: close\r\n/i);
     }
   });
 
@@ -165,7 +165,7 @@ describe('slow clients', () => {
         expect(json(slow[i]!.received()).errorCode).toBe('REQUEST_TIMEOUT');
       } else {
         expect(t).toBeLessThan(HEADERS_MS);
-        expect(slow[i]!.received()).toMatch(/^HTTP\/1\.1 401 [^]*\r\nconnection: close\r\n/i);
+        expect(slow[i]!.received()).toMatch(/^HTTP\/1\.1 401 [\s\S]*\r\nconnection: close\r\n/i);
       }
     }
     // Nothing was created by the requests that never finished.

@@ -319,8 +319,9 @@ export class Authenticator {
       if (key) {
         if (matches(key, params, method)) return key.authenticated;
         digested = true;
-        // The read an unknown key costs (its own, in #key); rows unused.
-        if (hit) await this.#keyRows(username);
+        // The read an unknown key costs (its own, in #key): of a key that cannot exist (public keys are
+        // lowercase), so that it also finds no rows, as an unknown key's does.
+        if (hit) await this.#keyRows(username.toUpperCase());
       }
     }
     return this.#verifyUser(params, method, digested);
@@ -338,7 +339,11 @@ export class Authenticator {
     if (hit) for (const cred of hit.ha1s) if (matches(cred, params, method)) return hit.authenticated;
     const epoch = this.#cache.epoch();
     const creds = await users.personalKeyCredentials(this.db, username);
-    const match = creds.find((cred) => matches(cred, params, method));
+    // Keys checked above already failed: a digest for each new one only (a refusal of a known user then
+    // works out as many digests as its keys, like an unknown user's one decoy for its one key).
+    const match = creds.find(
+      (cred) => !hit?.ha1s.some((h) => h.ha1Md5 === cred.ha1Md5) && matches(cred, params, method),
+    );
     if (!match) {
       // No key to check: one digest on a decoy, as a caller with one key costs.
       if (creds.length === 0 && !digested && !hit) matches(DECOY, params, method);

@@ -38,7 +38,8 @@ export const KEEP_ALIVE_TIMEOUT_MS = 72_000;
  * The server Fastify would make (lib/server.js), with `limits` applied. Node checks the request and
  * headers deadlines every `connectionsCheckingInterval` (30 s by default, which would let a 10 s deadline
  * run to 40 s): here a quarter of the shorter deadline, from 50 ms to 1 s — one pass over the open
- * connections, no work per request.
+ * connections, no work per request. The idle timeout is the socket's own inactivity timer, which Node
+ * swaps for the keep-alive timeout between requests and restores when the next one begins.
  */
 export function createHttpServer(handler: RequestListener, limits: ConnectionLimits): http.Server {
   const shorter = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
@@ -46,7 +47,6 @@ export function createHttpServer(handler: RequestListener, limits: ConnectionLim
     {
       requestTimeout: limits.requestTimeoutMs,
       headersTimeout: limits.headersTimeoutMs,
-      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(shorter / 4))),
     },
     handler,

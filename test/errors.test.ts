@@ -331,21 +331,22 @@ describe('error catalog on the wire', () => {
     );
   });
 
-  it('first-user bootstrap refusals: 409 USER_ALREADY_EXISTS, 403 INVITATION_ONLY_MODE_OR_LDAP', async () => {
+  it('first-user bootstrap refusals: the same 403 INVITATION_ONLY_MODE_OR_LDAP for a taken name and a free one', async () => {
     const body = { username: 'admin@example.com', password: 'x-Password-1', firstName: 'A', lastName: 'B' };
-    expectError(
-      await raw('POST', `${s.base}/unauth/users`, { body }),
-      409,
-      'USER_ALREADY_EXISTS',
-      'A user with username admin@example.com already exists.',
-      ['admin@example.com'],
-    );
-    expectError(
-      await raw('POST', `${s.base}/unauth/users`, { body: { ...body, username: 'second@example.com' } }),
-      403,
-      'INVITATION_ONLY_MODE_OR_LDAP',
-      'Forbidden when either in invitation mode or using an LDAP backend.',
-    );
+    // No username enumeration without credentials: a taken name is refused exactly like any other.
+    const taken = await raw('POST', `${s.base}/unauth/users`, { body });
+    const free = await raw('POST', `${s.base}/unauth/users`, {
+      body: { ...body, username: 'second@example.com' },
+    });
+    for (const res of [taken, free]) {
+      expectError(
+        res,
+        403,
+        'INVITATION_ONLY_MODE_OR_LDAP',
+        'Forbidden when either in invitation mode or using an LDAP backend.',
+      );
+    }
+    expect(taken.text).toBe(free.text);
   });
 
   it('500 UNEXPECTED_ERROR keeps the details in the log, never in the body', async () => {

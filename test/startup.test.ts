@@ -50,6 +50,8 @@ describe('pakman serve', () => {
     [{ PAKMAN_PUBLIC_URL: 'not a url' }, 'PAKMAN_PUBLIC_URL'],
     [{ PAKMAN_SECRET: 'short' }, 'PAKMAN_SECRET'],
     [{ PAKMAN_NONCE_LIFETIME: '0' }, 'PAKMAN_NONCE_LIFETIME'],
+    [{ PAKMAN_HEADERS_TIMEOUT: '40' }, 'PAKMAN_HEADERS_TIMEOUT'],
+    [{ PAKMAN_MAX_CONNECTIONS: 'many' }, 'PAKMAN_MAX_CONNECTIONS'],
   ])('refuses %j with one line naming %s', async (env, name) => {
     const p = collect(serve({ PAKMAN_DATABASE_URL: `sqlite:${join(dir, 'bad.db')}`, ...env }));
     expect(await p.exit).toBe(2);

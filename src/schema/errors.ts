@@ -47,6 +47,7 @@ export const ERROR_CATALOG = {
   CANNOT_ADD_GLOBAL_ROLE: { status: 403, detail: 'Adding a global role is not supported.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, detail: 'Send the request body as application/json.' },
   REQUEST_TOO_LARGE: { status: 413, detail: 'The request body exceeds {} bytes.' },
+  REQUEST_TIMEOUT: { status: 408, detail: 'The request did not arrive in time.' },
   BAD_ACCESS_LIST_ADD_REQUEST: {
     status: 400,
     detail: 'Should not specify both the IP address and the CIDR block.',
@@ -101,6 +102,7 @@ export const REASONS: Readonly<Record<number, string>> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',

@@ -1,5 +1,4 @@
 /** buildApp(deps): the Fastify application with every plugin and route; it never listens. */
-import http from 'node:http';
 import Fastify, {
   type FastifyInstance,
   type FastifyServerOptions,
@@ -22,6 +21,7 @@ import { OrgService } from './domain/orgs.js';
 import { ProjectKeyService } from './domain/projectKeys.js';
 import { ProjectService } from './domain/projects.js';
 import { UserService } from './domain/users.js';
+import { type ConnectionLimits, createHttpServer, DEFAULT_LIMITS } from './http/connections.js';
 import { errorHandler, notFoundHandler, RouteTable } from './http/errors.js';
 import { lazyChildLogger } from './http/logging.js';
 import { render, sendJson, sendText } from './http/output.js';
@@ -53,6 +53,8 @@ export interface AppDeps {
   /** Also accept and advertise SHA-256 digests (off by default, as in Ops Manager). */
   sha256?: boolean;
   bodyLimit?: number;
+  /** Request, headers and idle timeouts and the connection cap (defaults: http/connections.ts). */
+  connections?: Partial<ConnectionLimits>;
   /** Replay memory: in-process by default; a shared one for several nodes. */
   replay?: ReplayGuard;
   usageFlushMs?: number;
@@ -123,17 +125,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     childLoggerFactory: lazyChildLogger,
     exposeHeadRoutes: false,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: false },
-    // The HTTP/1.1 server Fastify would make (lib/server.js, with its defaults: keep-alive 72 s, no request
-    // or connection timeout), with requests without credentials challenged before routing.
-    serverFactory: (handler) => {
-      const server = http.createServer((req, res) => {
-        if (!challenge(req, res)) handler(req, res);
-      });
-      server.keepAliveTimeout = 72_000;
-      server.requestTimeout = 0;
-      server.setTimeout(0);
-      return server;
-    },
+    // The HTTP/1.1 server Fastify would make, with the connection limits (http/connections.ts), and
+    // requests without credentials challenged before routing.
+    serverFactory: (handler) =>
+      createHttpServer(
+        (req, res) => {
+          if (!challenge(req, res)) handler(req, res);
+        },
+        { ...DEFAULT_LIMITS, ...deps.connections },
+      ),
   });
 
   app.decorateRequest('ctx', null as never);

@@ -12,6 +12,14 @@ export interface Config {
   nonceLifetimeSeconds: number;
   sha256: boolean;
   bodyLimit: number;
+  /** Seconds for a whole request (headers and body) to arrive. */
+  requestTimeoutSeconds: number;
+  /** Seconds for a request's headers to arrive (at most the request timeout). */
+  headersTimeoutSeconds: number;
+  /** Seconds a connection may stay silent within a request or its response. */
+  idleTimeoutSeconds: number;
+  /** Connections one node holds at once. */
+  maxConnections: number;
   logLevel: string;
 }
 
@@ -32,6 +40,10 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   nonceLifetimeSeconds: 'PAKMAN_NONCE_LIFETIME',
   sha256: 'PAKMAN_DIGEST_SHA256',
   bodyLimit: 'PAKMAN_BODY_LIMIT',
+  requestTimeoutSeconds: 'PAKMAN_REQUEST_TIMEOUT',
+  headersTimeoutSeconds: 'PAKMAN_HEADERS_TIMEOUT',
+  idleTimeoutSeconds: 'PAKMAN_IDLE_TIMEOUT',
+  maxConnections: 'PAKMAN_MAX_CONNECTIONS',
   logLevel: 'PAKMAN_LOG_LEVEL',
 };
 
@@ -91,6 +103,13 @@ export function loadConfig(raw: RawConfig): Config {
   const logLevel = raw.logLevel ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel))
     fail('logLevel', `unknown level "${logLevel}"`);
+  const requestTimeoutSeconds = int('requestTimeoutSeconds', raw.requestTimeoutSeconds ?? '30', 1, 3600);
+  const headersTimeoutSeconds = int('headersTimeoutSeconds', raw.headersTimeoutSeconds ?? '10', 1, 3600);
+  if (headersTimeoutSeconds > requestTimeoutSeconds)
+    fail(
+      'headersTimeoutSeconds',
+      `must not exceed ${ENV_NAMES.requestTimeoutSeconds} (${requestTimeoutSeconds})`,
+    );
   return {
     port: int('port', raw.port ?? '8080', 0, 65535),
     host: raw.host || '127.0.0.1',
@@ -101,6 +120,10 @@ export function loadConfig(raw: RawConfig): Config {
     nonceLifetimeSeconds: int('nonceLifetimeSeconds', raw.nonceLifetimeSeconds ?? '60', 1, 86400),
     sha256: bool('sha256', raw.sha256 ?? 'false'),
     bodyLimit: int('bodyLimit', raw.bodyLimit ?? String(1024 * 1024), 1024, 64 * 1024 * 1024),
+    requestTimeoutSeconds,
+    headersTimeoutSeconds,
+    idleTimeoutSeconds: int('idleTimeoutSeconds', raw.idleTimeoutSeconds ?? '60', 1, 3600),
+    maxConnections: int('maxConnections', raw.maxConnections ?? '4096', 1, 1_000_000),
     logLevel,
   };
 }

@@ -35,6 +35,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
     nonceLifetimeSeconds: config.nonceLifetimeSeconds,
     sha256: config.sha256,
     bodyLimit: config.bodyLimit,
+    connections: {
+      requestTimeoutMs: config.requestTimeoutSeconds * 1000,
+      headersTimeoutMs: config.headersTimeoutSeconds * 1000,
+      idleTimeoutMs: config.idleTimeoutSeconds * 1000,
+      maxConnections: config.maxConnections,
+    },
     // Several nodes share one PostgreSQL, so replays must be remembered where all of them look.
     replay: conn.dialect === 'postgres' ? new DatabaseReplayGuard(conn.db) : new MemoryReplayGuard(),
     logger: {

@@ -34,6 +34,8 @@ export interface TestServerOptions extends Partial<Omit<AppDeps, 'db'>> {
   dialect?: 'sqlite' | 'postgres';
   /** Reuse an existing database (e.g. to restart on the same file). */
   databaseUrl?: string;
+  /** Listen on this port instead of a free one (e.g. to restart where clients expect the server). */
+  port?: number;
 }
 
 /**
@@ -53,7 +55,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const dialect = opts.dialect ?? 'sqlite';
   const fresh = opts.databaseUrl ? { url: opts.databaseUrl, dir: '' } : await freshDatabaseUrl(dialect);
   const conn = await connect(fresh.url);
-  const { dialect: _d, databaseUrl: _u, ...deps } = opts;
+  const { dialect: _d, databaseUrl: _u, port: listenPort = 0, ...deps } = opts;
   // The replay memory `pakman serve` uses (main.ts): on PostgreSQL the shared table, whose answer a read
   // does not wait for before it starts (http/pipeline.ts).
   const replay = conn.dialect === 'postgres' ? new DatabaseReplayGuard(conn.db) : undefined;
@@ -63,7 +65,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ...deps,
     db: conn.db,
   });
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  await app.listen({ port: listenPort, host: '127.0.0.1' });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
   const origin = `http://127.0.0.1:${port}`;

@@ -31,6 +31,27 @@ export function registerServerCommands(program: Command): void {
     .addOption(
       new Option('--nonce-lifetime <seconds>', 'digest nonce lifetime (PAKMAN_NONCE_LIFETIME, default 60)'),
     )
+    .addOption(
+      new Option(
+        '--request-timeout <seconds>',
+        'time for a whole request to arrive (PAKMAN_REQUEST_TIMEOUT, default 30)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--headers-timeout <seconds>',
+        'time for request headers to arrive (PAKMAN_HEADERS_TIMEOUT, default 10)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--idle-timeout <seconds>',
+        'silence allowed within a request or response (PAKMAN_IDLE_TIMEOUT, default 60)',
+      ),
+    )
+    .addOption(
+      new Option('--max-connections <n>', 'connections held at once (PAKMAN_MAX_CONNECTIONS, default 4096)'),
+    )
     .addOption(new Option('--log-level <level>', 'log level (PAKMAN_LOG_LEVEL, default info)'))
     .action(async (opts: Record<string, string | undefined>) => {
       const config = load({
@@ -41,6 +62,10 @@ export function registerServerCommands(program: Command): void {
         secret: opts.secret,
         trustProxy: opts.trustProxy,
         nonceLifetimeSeconds: opts.nonceLifetime,
+        requestTimeoutSeconds: opts.requestTimeout,
+        headersTimeoutSeconds: opts.headersTimeout,
+        idleTimeoutSeconds: opts.idleTimeout,
+        maxConnections: opts.maxConnections,
         logLevel: opts.logLevel,
       });
       try {

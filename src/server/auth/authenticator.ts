@@ -165,6 +165,15 @@ interface KeyRow {
   c: string | null;
 }
 
+/** Whether `params.response` is right for a holder of these HA1s. */
+function matches(ha1s: { ha1Md5: string; ha1Sha256: string }, params: DigestParams, method: string): boolean {
+  const ha1 = params.algorithm === 'MD5' ? ha1s.ha1Md5 : ha1s.ha1Sha256;
+  return digestsEqual(expectedResponse(ha1, params, method), params.response);
+}
+
+/** HA1s no secret has (not hex): the digest a refusal works out when there is no key to check. */
+const DECOY = { ha1Md5: 'x'.repeat(32), ha1Sha256: 'x'.repeat(64) };
+
 const GLOBAL_LIST = statement(
   'auth_global_list',
   'SELECT cidr_block FROM global_access_list ORDER BY cidr_block',
@@ -177,6 +186,8 @@ export class Authenticator {
   readonly #loading = new Map<string, Promise<KeyEntry | undefined>>();
   /** Nonces known to be genuine (issued here, or whose signature checked out), with their expiry second. */
   readonly #signedNonces = new TwoGenerationMap<string, number>(20_000);
+  /** Nonces issued in or before this second by another process are refused as stale (see #nonceState). */
+  readonly #heldSince: number;
 
   constructor(
     private readonly db: Db,
@@ -186,6 +197,7 @@ export class Authenticator {
     private readonly clock: () => number = Date.now,
   ) {
     this.#cache = new CredentialCache(readerFor(db));
+    this.#heldSince = replay.heldSince ?? Number.NEGATIVE_INFINITY;
   }
 
   /**
@@ -236,14 +248,27 @@ export class Authenticator {
    * issued: clients reuse a nonce for many requests, and its HMAC is the dearest part of checking one. Only
    * the age is worked out again, as `check` does (issued = expiresAt - lifetime - 1; more than 5 s ahead:
    * invalid; older than the lifetime: expired).
+   *
+   * A replay memory that began empty when this process started (`ReplayGuard.heldSince`, SQLite) knows
+   * nothing of the requests signed on nonces issued before: such a nonce is 'expired' here, whatever its age,
+   * so a request captured before a restart is answered `stale=true` (its client retries on a fresh nonce,
+   * once) and never served. Nonces of the start second itself may come from either process; those this
+   * process issued are in `#signedNonces` already (`issued`), so only the others get this far. They are
+   * remembered with expiry 0, which the age check reads as expired: a known nonce, the hot path, costs
+   * nothing more, and an unknown one an integer comparison.
    */
   #nonceState(nonce: string, now: number): NonceState {
     const expiresAt = this.#signedNonces.get(nonce);
     if (expiresAt === undefined) {
-      const state = this.signer.check(nonce, now);
+      let state = this.signer.check(nonce, now);
+      if (state === 'invalid') return state;
+      let expiry = this.signer.expiresAt(nonce);
+      if (expiry - this.signer.lifetimeSeconds - 1 <= this.#heldSince) {
+        state = 'expired';
+        expiry = 0;
+      }
       // A copy as the key: the parsed nonce is a slice of the whole Authorization header.
-      if (state !== 'invalid')
-        this.#signedNonces.set(Buffer.from(nonce, 'latin1').toString('latin1'), this.signer.expiresAt(nonce));
+      this.#signedNonces.set(Buffer.from(nonce, 'latin1').toString('latin1'), expiry);
       return state;
     }
     const age = Math.floor(now / 1000) - (expiresAt - this.signer.lifetimeSeconds - 1);
@@ -277,35 +302,68 @@ export class Authenticator {
     return list;
   }
 
+  /**
+   * The caller `params` name, if its response is right. A right response from a known caller is answered
+   * from the cache (the hot path). Every refusal costs the same, whether or not the key or user exists, so
+   * that how long a 401 takes does not tell which public keys and usernames exist (docs/security.md): the
+   * keys table is read for a public key and the personal keys for any username (an unknown name is never
+   * cached, so it reads both; a known one is read again), and one digest at least is worked out.
+   * test/timing.test.ts holds the reads to this; bench/timing.ts measures what is left.
+   */
   async #verify(params: DigestParams, method: string): Promise<Authenticated | null> {
     const { username } = params;
+    let digested = false;
     if (PUBLIC_KEY_RE.test(username)) {
-      const key = await this.#key(username);
+      const hit = this.#cache.get<KeyEntry>(`k:${username}`);
+      const key = hit ?? (await this.#key(username));
       if (key) {
-        const ha1 = params.algorithm === 'MD5' ? key.ha1Md5 : key.ha1Sha256;
-        return digestsEqual(expectedResponse(ha1, params, method), params.response)
-          ? key.authenticated
-          : null;
+        if (matches(key, params, method)) return key.authenticated;
+        digested = true;
+        // The read an unknown key costs (its own, in #key): of a key that cannot exist (public keys are
+        // lowercase), so that it also finds no rows, as an unknown key's does.
+        if (hit) await this.#keyRows(username.toUpperCase());
       }
     }
-    // A user's personal keys can grow after its entry was cached (a key made by the CLI or on another node):
-    // when no cached key matches, read them afresh once before refusing.
-    for (const fresh of [false, true]) {
-      const user = await this.#user(username, fresh);
-      if (!user) return null;
-      for (const cred of user.ha1s) {
-        const ha1 = params.algorithm === 'MD5' ? cred.ha1Md5 : cred.ha1Sha256;
-        if (digestsEqual(expectedResponse(ha1, params, method), params.response)) return user.authenticated;
-      }
-      if (!user.cached) return null;
+    return this.#verifyUser(params, method, digested);
+  }
+
+  /**
+   * A user's personal keys. One can be made after the user's entry was cached (by the CLI or on another
+   * node): when no cached key matches, they are read afresh — as they are for an unknown username — and
+   * the user's roles only once one of them matches.
+   */
+  async #verifyUser(params: DigestParams, method: string, digested: boolean): Promise<Authenticated | null> {
+    const { username } = params;
+    const cacheKey = `u:${username}`;
+    const hit = this.#cache.get<UserEntry>(cacheKey);
+    if (hit) for (const cred of hit.ha1s) if (matches(cred, params, method)) return hit.authenticated;
+    const epoch = this.#cache.epoch();
+    const creds = await users.personalKeyCredentials(this.db, username);
+    // Keys checked above already failed: a digest for each new one only (a refusal of a known user then
+    // works out as many digests as its keys, like an unknown user's one decoy for its one key).
+    const match = creds.find(
+      (cred) => !hit?.ha1s.some((h) => h.ha1Md5 === cred.ha1Md5) && matches(cred, params, method),
+    );
+    if (!match) {
+      // No key to check: one digest on a decoy, as a caller with one key costs.
+      if (creds.length === 0 && !digested && !hit) matches(DECOY, params, method);
+      return null;
     }
-    return null;
+    const roles = await users.roles(this.db, match.userId);
+    const entry: UserEntry = {
+      ha1s: creds.map((c) => ({ ha1Md5: c.ha1Md5, ha1Sha256: c.ha1Sha256 })),
+      authenticated: {
+        ok: true,
+        principal: makePrincipal('user', match.userId, username, null, roles),
+        accessList: EMPTY,
+        globalKey: false,
+      },
+    };
+    this.#cache.set(cacheKey, entry, epoch);
+    return entry.authenticated;
   }
 
   async #key(publicKey: string): Promise<KeyEntry | undefined> {
-    const cacheKey = `k:${publicKey}`;
-    const hit = this.#cache.get<KeyEntry>(cacheKey);
-    if (hit) return hit;
     const epoch = this.#cache.epoch();
     if (epoch < 0) return this.#loadKey(publicKey, epoch);
     // After an invalidation every request of the moment misses at once: they share one load, which began
@@ -351,28 +409,6 @@ export class Authenticator {
         FROM api_keys k JOIN api_key_access_list l ON l.api_key_id = k.id WHERE k.public_key = ${publicKey}
       ORDER BY 5, 6`.execute(this.db);
     return res.rows;
-  }
-
-  async #user(username: string, fresh: boolean): Promise<(UserEntry & { cached: boolean }) | undefined> {
-    const cacheKey = `u:${username}`;
-    const hit = fresh ? undefined : this.#cache.get<UserEntry>(cacheKey);
-    if (hit) return { ...hit, cached: true };
-    const epoch = this.#cache.epoch();
-    const creds = await users.personalKeyCredentials(this.db, username);
-    const userId = creds[0]?.userId;
-    if (!userId) return undefined;
-    const roles = await users.roles(this.db, userId);
-    const entry: UserEntry = {
-      ha1s: creds.map((c) => ({ ha1Md5: c.ha1Md5, ha1Sha256: c.ha1Sha256 })),
-      authenticated: {
-        ok: true,
-        principal: makePrincipal('user', userId, username, null, roles),
-        accessList: EMPTY,
-        globalKey: false,
-      },
-    };
-    this.#cache.set(cacheKey, entry, epoch);
-    return { ...entry, cached: false };
   }
 
   /** A compiled view of CIDR blocks (for the global access list). */

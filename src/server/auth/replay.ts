@@ -10,6 +10,12 @@ import { hash } from './digest.js';
  * at once; one in the database answers with a promise.
  */
 export interface ReplayGuard {
+  /**
+   * The second (since the epoch) from which this memory holds every triple it was shown; absent for a memory
+   * that outlives the process (the shared table). The authenticator refuses as stale, once, a nonce issued
+   * in or before that second that this process did not issue itself (auth/authenticator.ts).
+   */
+  readonly heldSince?: number;
   firstUse(nonce: string, cnonce: string, nc: string, expiresAtSeconds: number): boolean | Promise<boolean>;
   close(): void;
 }
@@ -24,12 +30,19 @@ export interface ReplayGuard {
  * A repeated triple always has the same fingerprint, so no replay gets through. Two different triples may
  * share one (about one in 2^64 for each new request against each remembered one): the second is then
  * answered like a replay, `stale=true`, and the client retries with a fresh nonce.
+ *
+ * The memory dies with the process. A request captured in the last nonce lifetime before a restart would
+ * be new to the next process, so that one holds only nonces it can vouch for: `heldSince` is its start
+ * second, and an older nonce (or one of that same second the previous process issued) is answered
+ * `stale=true` (see `Authenticator`). Writing the memory down instead would cost every request a write.
  */
 export class MemoryReplayGuard implements ReplayGuard {
   readonly #byExpiry = new Map<number, FingerprintSet>();
   readonly #timer: NodeJS.Timeout;
+  readonly heldSince: number;
 
   constructor(private readonly clock: () => number = Date.now) {
+    this.heldSince = Math.floor(clock() / 1000);
     this.#timer = setInterval(() => this.sweep(), 10_000);
     this.#timer.unref();
   }

@@ -31,14 +31,20 @@ export interface FirstUserResult {
 
 const OWNER: RoleAssignment = { scope: 'global', scopeId: '', roleName: 'GLOBAL_OWNER' };
 
-/** Creates the first user exactly once, however many nodes race for it. */
+/**
+ * Creates the first user exactly once, however many nodes race for it. Every refusal is the same 403
+ * `INVITATION_ONLY_MODE_OR_LDAP`, whether the name asked for is taken or not: this route needs no
+ * credentials, and a 409 for a taken name (what Ops Manager answers) would let anyone test which usernames
+ * exist (docs/compatibility.md). A racer that lost to a concurrent first call gets it too: it is told the
+ * bootstrap is closed, which is the truth that matters to it, and learns nothing about other names.
+ */
 export async function createFirstUser(
   deps: ServiceDeps,
   actor: Actor,
   input: FirstUserInput,
   accessList: readonly AccessAddress[],
 ): Promise<FirstUserResult> {
-  if (await users.any(deps.db)) throw await refusal(deps, input.username);
+  if (await users.any(deps.db)) throw new ApiError('INVITATION_ONLY_MODE_OR_LDAP');
   const passwordHash = await hashPassword(input.password);
   const now = deps.clock();
   const created = isoSeconds(now);
@@ -89,14 +95,8 @@ export async function createFirstUser(
       });
     });
   } catch (e) {
-    if (e instanceof ApiError || isUniqueViolation(e)) throw await refusal(deps, input.username);
+    if (e instanceof ApiError || isUniqueViolation(e)) throw new ApiError('INVITATION_ONLY_MODE_OR_LDAP');
     throw e;
   }
   return { user: { ...user, roles: [OWNER] }, key, privateKey: material.privateKey };
-}
-
-async function refusal(deps: ServiceDeps, username: string): Promise<ApiError> {
-  return (await users.findByUsername(deps.db, username))
-    ? new ApiError('USER_ALREADY_EXISTS', [username])
-    : new ApiError('INVITATION_ONLY_MODE_OR_LDAP');
 }

@@ -1,6 +1,7 @@
 /** The only place errors become response bodies: the error handler and the 404/405 handler. */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../../schema/errors.js';
+import { bodyPending } from './connections.js';
 import { render, type Sent, sendJson } from './output.js';
 
 /** True for failures that mean the database cannot be reached right now. */
@@ -59,6 +60,8 @@ export function errorHandler(bodyLimit: number) {
     if (api.code === 'UNEXPECTED_ERROR') req.log.error({ err: error }, 'unexpected error');
     else if (api.code === 'SERVICE_UNAVAILABLE')
       req.log.warn({ err: (error as Error).message }, 'database unavailable');
+    // Refused before its body was read (too large, from a refused address…): do not wait for the rest.
+    if (bodyPending(req.raw)) reply.header('Connection', 'close');
     return sendError(req, reply, api);
   };
 }

@@ -13,6 +13,7 @@ import type { UsageRecorder } from '../auth/usage.js';
 import { isoSeconds } from '../domain/context.js';
 import { allowed, type Target } from '../rbac/policy.js';
 import type { Db } from '../storage/database.js';
+import { bodyPending } from './connections.js';
 import { errorHandler } from './errors.js';
 import { parseOutputOptions, type Sent, sendJson } from './output.js';
 import type { RequestContext } from './route.js';
@@ -70,6 +71,7 @@ function challenges(deps: PipelineDeps, stale: boolean): string[] {
 /** Sends the digest challenge: 401, the exact Ops Manager body, one header per enabled algorithm. */
 export function sendChallenge(reply: FastifyReply, deps: PipelineDeps, stale: boolean): Sent {
   reply.header('WWW-Authenticate', challenges(deps, stale));
+  if (bodyPending(reply.request.raw)) reply.header('Connection', 'close');
   return sendJson(reply, 401, UNAUTHORIZED_TEXT);
 }
 
@@ -90,15 +92,25 @@ export function earlyChallenge(deps: PipelineDeps, publicPaths: ReadonlySet<stri
     let path = q < 0 ? url : url.slice(0, q);
     if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
     if (publicPaths.has(path) || path.includes('%')) return false;
-    res.writeHead(401, {
-      'x-mongodb-service-version': deps.versionHeader,
-      'www-authenticate': challenges(deps, false),
-      'content-type': 'application/json',
-      'content-length': UNAUTHORIZED_LENGTH,
-    });
-    res.end(UNAUTHORIZED_TEXT);
+    // A body announced with the request: answer once the bytes already received are read (the rest of this
+    // turn), and close the connection if the body is still coming then (http/connections.ts).
+    if (bodyPending(req)) setImmediate(answer, deps, req, res);
+    else answer(deps, req, res);
     return true;
   };
+}
+
+/** The early challenge's bytes, `Connection: close` added while the request's body is still coming. */
+function answer(deps: PipelineDeps, req: IncomingMessage, res: ServerResponse): void {
+  const headers: Record<string, string | string[]> = {
+    'x-mongodb-service-version': deps.versionHeader,
+    'www-authenticate': challenges(deps, false),
+    'content-type': 'application/json',
+    'content-length': UNAUTHORIZED_LENGTH,
+  };
+  if (bodyPending(req)) headers.connection = 'close';
+  res.writeHead(401, headers);
+  res.end(UNAUTHORIZED_TEXT);
 }
 
 /** Builds the onRequest hook. */

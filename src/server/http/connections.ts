@@ -1,0 +1,89 @@
+/**
+ * The HTTP/1.1 server and the limits that keep slow or idle clients from holding a node's connections:
+ * how long a request may take to arrive (headers, and the whole of it), how long a connection may stay
+ * silent, how many connections a node holds, and no lingering after an early answer.
+ */
+import http, { type IncomingMessage, type RequestListener } from 'node:http';
+import type { Socket } from 'node:net';
+import { ApiError } from '../../schema/errors.js';
+
+/** Connection limits (README's settings table; milliseconds). */
+export interface ConnectionLimits {
+  /** The whole request, headers and body, must have arrived within this. */
+  requestTimeoutMs: number;
+  /** Its headers within this (at most `requestTimeoutMs`). */
+  headersTimeoutMs: number;
+  /**
+   * A connection on which neither side sends anything for this long in the middle of a request or its
+   * response is closed (a client that stopped reading, or stopped sending). Between requests the
+   * keep-alive timeout applies instead.
+   */
+  idleTimeoutMs: number;
+  /** Connections this node holds at once; further ones are closed as they are accepted. */
+  maxConnections: number;
+}
+
+/** The defaults: generous for any real client, short enough that slow ones cannot pile up. */
+export const DEFAULT_LIMITS: ConnectionLimits = {
+  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
+  idleTimeoutMs: 60_000,
+  maxConnections: 4096,
+};
+
+/** How long a connection may wait for its next request (Fastify's own default, which pakman always had). */
+export const KEEP_ALIVE_TIMEOUT_MS = 72_000;
+
+/**
+ * The server Fastify would make (lib/server.js), with `limits` applied. Node checks the request and
+ * headers deadlines every `connectionsCheckingInterval` (30 s by default, which would let a 10 s deadline
+ * run to 40 s): here a quarter of the shorter deadline, from 50 ms to 1 s — one pass over the open
+ * connections, no work per request. The idle timeout is the socket's own inactivity timer, which Node
+ * swaps for the keep-alive timeout between requests and restores when the next one begins.
+ */
+export function createHttpServer(handler: RequestListener, limits: ConnectionLimits): http.Server {
+  const shorter = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
+  const server = http.createServer(
+    {
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(shorter / 4))),
+    },
+    handler,
+  );
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.setTimeout(limits.idleTimeoutMs);
+  server.maxConnections = limits.maxConnections;
+  server.on('clientError', onClientError);
+  return server;
+}
+
+/**
+ * Whether `req` announced a body that has not all arrived. A response sent before the body (a challenge,
+ * an error found from the headers) then asks for the connection to be closed (`Connection: close`):
+ * otherwise Node reads and discards the rest of the body, however slowly it comes, and the connection
+ * stays held for as long as the client cares to trickle it.
+ */
+export function bodyPending(req: IncomingMessage): boolean {
+  if (req.complete) return false;
+  const h = req.headers;
+  return (
+    h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0')
+  );
+}
+
+const TIMEOUT_BODY = JSON.stringify(new ApiError('REQUEST_TIMEOUT').toBody());
+const TIMEOUT_RESPONSE = `HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(TIMEOUT_BODY)}\r\n\r\n${TIMEOUT_BODY}`;
+
+/**
+ * A request that missed its deadline gets 408 `REQUEST_TIMEOUT` in the Ops Manager error shape (unless a
+ * response already began on that connection), and the connection is closed. Registered before Fastify's
+ * own clientError listener, which then finds the socket destroyed and leaves it; other client errors
+ * (malformed HTTP) are Fastify's, as before.
+ */
+function onClientError(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code !== 'ERR_HTTP_REQUEST_TIMEOUT' || socket.destroyed) return;
+  const inProgress = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !inProgress?.headersSent) socket.write(TIMEOUT_RESPONSE);
+  socket.destroy();
+}

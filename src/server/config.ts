@@ -13,6 +13,10 @@ export interface Config {
   sha256: boolean;
   bodyLimit: number;
   logLevel: string;
+  /** Web console: a session unused this long ends (seconds). */
+  sessionIdleSeconds: number;
+  /** Web console: a session ends this long after sign-in, used or not (seconds). */
+  sessionMaxSeconds: number;
 }
 
 /** A configuration problem, reported as one line naming the setting. */
@@ -33,6 +37,8 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   sha256: 'PAKMAN_DIGEST_SHA256',
   bodyLimit: 'PAKMAN_BODY_LIMIT',
   logLevel: 'PAKMAN_LOG_LEVEL',
+  sessionIdleSeconds: 'PAKMAN_SESSION_IDLE',
+  sessionMaxSeconds: 'PAKMAN_SESSION_MAX',
 };
 
 function fail(key: keyof Config, message: string): never {
@@ -102,5 +108,7 @@ export function loadConfig(raw: RawConfig): Config {
     sha256: bool('sha256', raw.sha256 ?? 'false'),
     bodyLimit: int('bodyLimit', raw.bodyLimit ?? String(1024 * 1024), 1024, 64 * 1024 * 1024),
     logLevel,
+    sessionIdleSeconds: int('sessionIdleSeconds', raw.sessionIdleSeconds ?? String(12 * 3600), 1, 30 * 86400),
+    sessionMaxSeconds: int('sessionMaxSeconds', raw.sessionMaxSeconds ?? String(7 * 86400), 1, 365 * 86400),
   };
 }

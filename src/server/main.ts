@@ -35,6 +35,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     nonceLifetimeSeconds: config.nonceLifetimeSeconds,
     sha256: config.sha256,
     bodyLimit: config.bodyLimit,
+    session: { idleSeconds: config.sessionIdleSeconds, maxSeconds: config.sessionMaxSeconds },
     // Several nodes share one PostgreSQL, so replays must be remembered where all of them look.
     replay: conn.dialect === 'postgres' ? new DatabaseReplayGuard(conn.db) : new MemoryReplayGuard(),
     logger: {

@@ -32,6 +32,18 @@ export function registerServerCommands(program: Command): void {
       new Option('--nonce-lifetime <seconds>', 'digest nonce lifetime (PAKMAN_NONCE_LIFETIME, default 60)'),
     )
     .addOption(new Option('--log-level <level>', 'log level (PAKMAN_LOG_LEVEL, default info)'))
+    .addOption(
+      new Option(
+        '--session-idle <seconds>',
+        'console session idle expiry (PAKMAN_SESSION_IDLE, default 43200)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--session-max <seconds>',
+        'console session absolute expiry (PAKMAN_SESSION_MAX, default 604800)',
+      ),
+    )
     .action(async (opts: Record<string, string | undefined>) => {
       const config = load({
         port: opts.port,
@@ -42,6 +54,8 @@ export function registerServerCommands(program: Command): void {
         trustProxy: opts.trustProxy,
         nonceLifetimeSeconds: opts.nonceLifetime,
         logLevel: opts.logLevel,
+        sessionIdleSeconds: opts.sessionIdle,
+        sessionMaxSeconds: opts.sessionMax,
       });
       try {
         // Loaded here, not at the top: client commands should not pay for the server's modules.

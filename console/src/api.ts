@@ -93,7 +93,11 @@ function sessionAlive(): Promise<boolean> {
 }
 
 /** Calls the public API (path relative to /api/public/v1.0). */
-export async function api<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
+export async function api<T = Record<string, unknown>>(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
   if (csrfToken && !(await sessionAlive())) {
     onSignedOut();
     throw new ApiFailure('Your session has ended. Sign in again.', 401, undefined);

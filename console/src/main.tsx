@@ -2,7 +2,7 @@
  * The pakman web console: sign-in, then pages over the public API (orgs, keys, projects, global keys,
  * users, events). Stack: Preact (about 4 kB gzipped, the React model without React's weight) built by Vite.
  */
-import { render } from 'preact';
+import { Fragment, render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, type ListPage, type SessionInfo, sessionCall, useSession } from './api.js';
 import { AdminPage } from './pages/admin.js';
@@ -112,7 +112,8 @@ function Shell({ session, onSignOut }: { session: SessionInfo; onSignOut: () => 
       </header>
       <main id="main" tabIndex={-1}>
         <ErrorNote error={outError ?? orgs.error} />
-        {page}
+        {/* A page's state (filters, forms) belongs to its route: another route starts afresh. */}
+        <Fragment key={route.join('/')}>{page}</Fragment>
       </main>
     </>
   );

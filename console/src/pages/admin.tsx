@@ -83,7 +83,7 @@ function GlobalAccessList({ canWrite, clientAddress }: { canWrite: boolean; clie
           >
             Use my current address
           </button>
-          <label for="gacl-desc">Description</label>
+          <label for="gacl-desc">Block description</label>
           <input
             id="gacl-desc"
             required

@@ -17,7 +17,7 @@ import {
   newPage,
   signIn,
 } from './browser/harness.js';
-import { bootstrap, type Creds, digest } from './support/client.js';
+import { type Creds, digest } from './support/client.js';
 import { DIALECTS } from './support/dialects.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
@@ -67,8 +67,7 @@ describe.runIf(HAVE_BROWSER)('console in a browser: sign-in and API keys', () =>
       expect(await page.textContent('header')).toContain(ADMIN.username);
       expect(errors).toEqual([]);
       await context.close();
-      // The digest side of the tests: a Global Owner key made with the same user's session cookie is not
-      // possible without the console, so the test takes one through a second bootstrap-free path: the API.
+      // The console showed no programmatic key: the test's own digest key is made with the user's session.
       const made = await fetch(`${s.origin}/console/api/session`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

@@ -208,7 +208,9 @@ describe.each(DIALECTS)('console sessions (%s)', (dialect) => {
       );
       const names = (h: Headers) => {
         const out: string[] = [];
-        h.forEach((_v, k) => out.push(k));
+        h.forEach((_v, k) => {
+          out.push(k);
+        });
         return out.sort();
       };
       expect(names(res.headers)).toEqual(names(none.headers));

@@ -104,7 +104,8 @@ describe.runIf(HAVE_BROWSER)('console in a browser: projects, global, users, eve
       await table.getByLabel('Project Read Only').uncheck();
       await table.getByLabel('Project Owner').check();
       await table.getByRole('button', { name: 'Save roles' }).click();
-      await poll(() => table.textContent()).toContain('Project Owner');
+      await table.getByRole('button', { name: 'Change roles' }).waitFor();
+      await poll(() => table.locator('tbody tr td:nth-child(3)').textContent()).toBe('Project Owner');
       const assigned = (await api('GET', `/groups/${project.id}/apiKeys`)).json as { results: ApiKeyJson[] };
       expect(assigned.results[0]!.roles.filter((r) => r.groupId)).toEqual([
         { groupId: project.id, roleName: 'GROUP_OWNER' },
@@ -188,9 +189,9 @@ describe.runIf(HAVE_BROWSER)('console in a browser: projects, global, users, eve
       await row.getByLabel('Organization Read Only').check();
       await row.getByLabel('Organization Member').uncheck();
       await row.getByRole('button', { name: 'Save roles' }).click();
-      await poll(() => page.getByRole('row', { name: /grace@example\.com/ }).textContent()).toContain(
-        'Organization Read Only',
-      );
+      const saved = page.getByRole('row', { name: /grace@example\.com/ });
+      await saved.getByRole('button', { name: 'Change roles' }).waitFor();
+      await poll(() => saved.locator('td:nth-child(3)').textContent()).toBe('Organization Read Only');
       const user = (await api('GET', '/users/byName/grace@example.com')).json as { roles: Json[] };
       expect(user.roles).toEqual([{ orgId, roleName: 'ORG_READ_ONLY' }]);
       expect(errors).toEqual([]);

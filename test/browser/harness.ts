@@ -117,3 +117,12 @@ export async function signIn(page: Page, origin: string, username: string, passw
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
+
+/** Waits until the keys table has read every row's access list (no cell still shows "…"). */
+export async function keysSettled(page: Page): Promise<void> {
+  const table = page.getByTestId('keys-table');
+  await table.waitFor();
+  await page.waitForFunction(
+    () => !document.querySelector('[data-testid="keys-table"]')?.textContent?.includes('…'),
+  );
+}

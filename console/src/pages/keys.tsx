@@ -18,13 +18,37 @@ import type { PageProps } from './common.js';
 
 const PAGE_SIZES = [20, 50, 100, 200];
 
+/**
+ * At most 3 access-list reads at a time: the table comes first, and a browser's 6 connections to the server
+ * stay free for what the user does meanwhile.
+ */
+const queue: (() => void)[] = [];
+let running = 0;
+function limited<T>(task: () => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const start = () => {
+      running++;
+      task()
+        .then(resolve, reject)
+        .finally(() => {
+          running--;
+          queue.shift()?.();
+        });
+    };
+    if (running < 3) start();
+    else queue.push(start);
+  });
+}
+
 /** The access list's size and latest use of one key, read after the table is on screen. */
 function AccessSummary({ path }: { path: string }) {
   const [text, setText] = useState('…');
   const [used, setUsed] = useState('');
   useEffect(() => {
     let live = true;
-    api<ListPage<AccessEntry>>('GET', `${path}?itemsPerPage=500`).then(
+    limited(() =>
+      live ? api<ListPage<AccessEntry>>('GET', `${path}?itemsPerPage=500`) : Promise.reject(),
+    ).then(
       (l) => {
         if (!live) return;
         setText(l.totalCount === 0 ? 'any address' : String(l.totalCount));

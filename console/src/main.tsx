@@ -26,6 +26,11 @@ function Shell({ session, onSignOut }: { session: SessionInfo; onSignOut: () => 
   const orgs = useLoad(() => api<ListPage<Org>>('GET', '/orgs?itemsPerPage=500'), []);
   const [outError, setOutError] = useState<unknown>();
   const orgId = route[0] === 'orgs' ? route[1] : undefined;
+  const known = !orgId || !orgs.data || orgs.data.results.some((o) => o.id === orgId);
+  useEffect(() => {
+    // An org made since the list was read (elsewhere, or on the Global page): read the list again.
+    if (!known) orgs.reload();
+  }, [known, orgs.reload]);
   useEffect(() => {
     // Nothing chosen yet: the first org's keys.
     const first = orgs.data?.results[0];

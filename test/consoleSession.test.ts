@@ -317,6 +317,24 @@ describe.each(DIALECTS)('console sessions (%s)', (dialect) => {
     expect((await b.signIn()).status).toBe(201);
   });
 
+  it('locks an address out after 20 failures, whatever usernames it tries', async () => {
+    const b = new Browser(s.origin);
+    let locked: Awaited<ReturnType<Browser['signIn']>> | undefined;
+    for (let i = 0; i < 25 && !locked; i++) {
+      const res = await b.signIn(`guess-${i}@example.com`, 'guess');
+      if (res.status === 429) locked = res;
+      else expect(res.status).toBe(401);
+    }
+    expect(locked?.json).toMatchObject({
+      errorCode: 'CONSOLE_SIGN_IN_LOCKED',
+      parameters: ['this address', '1'],
+    });
+    // The right password of a user not locked itself is refused too while the address is.
+    expect((await b.signIn()).status).toBe(429);
+    now += 1000;
+    expect((await b.signIn()).status).toBe(201);
+  });
+
   it('marks the cookie Secure when the public URL is https', async () => {
     const t = await startTestServer({
       dialect,

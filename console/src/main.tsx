@@ -25,7 +25,13 @@ function Shell({ session, onSignOut }: { session: SessionInfo; onSignOut: () => 
   const powers = new Powers(session.roles ?? []);
   const orgs = useLoad(() => api<ListPage<Org>>('GET', '/orgs?itemsPerPage=500'), []);
   const [outError, setOutError] = useState<unknown>();
-  const orgId = route[0] === 'orgs' ? route[1] : undefined;
+  // Project pages keep the org of the page before them in the header (the org picker and its tabs).
+  const [lastOrg, setLastOrg] = useState<string | undefined>();
+  const routeOrg = route[0] === 'orgs' ? route[1] : undefined;
+  useEffect(() => {
+    if (routeOrg) setLastOrg(routeOrg);
+  }, [routeOrg]);
+  const orgId = routeOrg ?? (route[0] === 'projects' ? lastOrg : undefined);
   const known = !orgId || !orgs.data || orgs.data.results.some((o) => o.id === orgId);
   useEffect(() => {
     // An org made since the list was read (elsewhere, or on the Global page): read the list again.

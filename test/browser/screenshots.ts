@@ -64,6 +64,7 @@ try {
   const searchUrl = `${s.origin}/console/#/orgs/${org100k}/keys`;
   const searchXs: number[] = [];
   for (let i = 0; i < 5; i++) {
+    await page.goto('about:blank');
     await page.goto(searchUrl);
     await rows(50)(page);
     const t0 = performance.now();

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootstrap, type Creds, digest } from './support/client.js';
+import { assertAlphabetical, bootstrap, type Creds, digest } from './support/client.js';
 import { DIALECTS } from './support/dialects.js';
 import { CHALLENGE_BODY } from './support/expect.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -34,6 +34,8 @@ class Browser {
     try {
       json = JSON.parse(text) as Json;
     } catch {}
+    // Fields in alphabetical order, as in every pakman response.
+    if (json !== undefined) assertAlphabetical(json, '$');
     return { status: res.status, headers: res.headers, text, json };
   }
   async signIn(username = ADMIN.username, password = ADMIN.password) {

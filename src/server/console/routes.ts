@@ -134,9 +134,9 @@ export function registerConsole(app: FastifyInstance, sessions: ConsoleSessions,
     const s = await session(req);
     if (s) return json(reply, 200, sessionToWire(s, req.ctx.remoteAddress));
     return json(reply, 200, {
-      signedIn: false,
-      firstUser: !(await sessions.anyUser()),
       clientAddress: req.ctx.remoteAddress,
+      firstUser: !(await sessions.anyUser()),
+      signedIn: false,
     });
   });
 

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { allRoutes } from '../src/server/app.js';
+import { CONSOLE_ROUTES } from '../src/server/console/routes.js';
 import { docPath, WHO_MAY } from '../src/server/rbac/describe.js';
 
 describe('docs/api.md', () => {
@@ -10,9 +11,13 @@ describe('docs/api.md', () => {
     const rows = [
       ...doc.matchAll(/^\| (GET|POST|PATCH|DELETE|PUT) \| `([^`]+)` \| (\d{3}) \| (.+) \|$/gm),
     ].map((m) => `${m[1]} ${m[2]} ${m[4]}`);
-    const routes = allRoutes({ db: undefined as never, clock: Date.now }, { gitHash: 'x' }).map(
-      (r) => `${r.method} ${docPath(r.url)} ${WHO_MAY[r.action]}`,
-    );
+    const routes = [
+      ...allRoutes({ db: undefined as never, clock: Date.now }, { gitHash: 'x' }).map(
+        (r) => `${r.method} ${docPath(r.url)} ${WHO_MAY[r.action]}`,
+      ),
+      // The web console's own endpoints (src/server/console/routes.ts).
+      ...CONSOLE_ROUTES.map((r) => `${r.method} ${r.url} ${r.who}`),
+    ];
     expect(rows.sort()).toEqual(routes.sort());
   });
 });

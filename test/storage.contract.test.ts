@@ -17,6 +17,7 @@ import type { Db } from '../src/server/storage/database.js';
 import { migrationProvider } from '../src/server/storage/migrations/index.js';
 import { readerFor, statement } from '../src/server/storage/reader.js';
 import { apiKeys, type NewApiKey } from '../src/server/storage/repositories/apiKeys.js';
+import { consoleSessions } from '../src/server/storage/repositories/consoleSessions.js';
 import { orgs } from '../src/server/storage/repositories/orgs.js';
 import { settings } from '../src/server/storage/repositories/settings.js';
 import { users } from '../src/server/storage/repositories/users.js';
@@ -443,6 +444,67 @@ describe.each(DIALECTS)('storage contract (%s)', (dialect) => {
     expect(await users.any(conn.db)).toBe(true);
     const dup = await failure(users.insert(conn.db, { ...user, id: nextId(), passwordHash: 'x' }, []));
     expect(isUniqueViolation(dup)).toBe(true);
+  });
+
+  it('console sessions: stored by token hash with times as numbers; touch, delete and sweep', async () => {
+    const u = {
+      id: nextId(),
+      username: 'session@example.com',
+      passwordHash: 'scrypt$x',
+      firstName: 'S',
+      lastName: 'E',
+      emailAddress: null,
+      mobileNumber: null,
+      country: null,
+      created: '2024-01-01T00:00:00Z',
+    };
+    await users.insert(conn.db, u, []);
+    expect(await consoleSessions.credentials(conn.db, u.username)).toEqual({
+      id: u.id,
+      passwordHash: 'scrypt$x',
+    });
+    expect(await consoleSessions.credentials(conn.db, 'nobody')).toBeUndefined();
+    const t0 = 1_750_000_000_000; // beyond 32 bits: BIGINT columns
+    await consoleSessions.insert(conn.db, 'a'.repeat(64), u.id, t0, t0 + 7 * 86_400_000);
+    await consoleSessions.insert(conn.db, 'b'.repeat(64), u.id, t0, t0 + 7 * 86_400_000);
+    expect(await consoleSessions.find(conn.db, 'a'.repeat(64))).toEqual({
+      tokenHash: 'a'.repeat(64),
+      userId: u.id,
+      username: u.username,
+      firstName: 'S',
+      lastName: 'E',
+      created: t0,
+      lastSeen: t0,
+      expires: t0 + 7 * 86_400_000,
+    });
+    await consoleSessions.touch(conn.db, 'a'.repeat(64), t0 + 5000);
+    expect((await consoleSessions.find(conn.db, 'a'.repeat(64)))?.lastSeen).toBe(t0 + 5000);
+    // Idle before t0 + 1000: only b (last seen at t0) goes.
+    await consoleSessions.sweep(conn.db, t0 + 6000, t0 + 1000);
+    expect(await consoleSessions.find(conn.db, 'b'.repeat(64))).toBeUndefined();
+    await consoleSessions.delete(conn.db, 'a'.repeat(64));
+    expect(await consoleSessions.find(conn.db, 'a'.repeat(64))).toBeUndefined();
+  });
+
+  it('console sign-in failures: increments from several nodes add up; the count restarts after the window; a lock only grows', async () => {
+    const handles = await nodes(4);
+    const t0 = 1_750_000_000_000;
+    const counts = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        consoleSessions.fail(handles[i % 4]!, 'u:race', t0 + i, t0 - 60_000),
+      ),
+    );
+    // Every increment counted once: the answers are 1…20 in some order.
+    expect([...counts].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    await consoleSessions.lock(conn.db, 'u:race', t0 + 10_000);
+    await consoleSessions.lock(conn.db, 'u:race', t0 + 5_000);
+    expect(await consoleSessions.failures(conn.db, ['u:race', 'a:none'])).toEqual([
+      { key: 'u:race', failures: 20, lockedUntil: t0 + 10_000 },
+    ]);
+    // The last failure is older than the window's start: counting starts again at 1.
+    expect(await consoleSessions.fail(conn.db, 'u:race', t0 + 20 * 60_000, t0 + 60_000)).toBe(1);
+    await consoleSessions.clear(conn.db, 'u:race');
+    expect(await consoleSessions.failures(conn.db, ['u:race'])).toEqual([]);
   });
 
   it('integer columns read back as numbers (events.is_global_admin, access-list counts)', async () => {

@@ -88,6 +88,15 @@ export const ERROR_CATALOG = {
     detail: 'Cannot delete organization {} while it has projects.',
   },
   RATE_LIMITED: { status: 429, detail: 'Resource {} is limited to {} requests every {} minutes.' },
+  CONSOLE_SIGN_IN_FAILED: { status: 401, detail: 'The username or password is incorrect.' },
+  CONSOLE_SIGN_IN_LOCKED: {
+    status: 429,
+    detail: 'Too many failed sign-ins for {}; try again in {} seconds.',
+  },
+  CONSOLE_CSRF_TOKEN_INVALID: {
+    status: 403,
+    detail: "A change made with a console session needs the session's X-CSRF-Token header.",
+  },
   SERVICE_UNAVAILABLE: { status: 503, detail: 'The service is temporarily unavailable. Try again shortly.' },
   UNEXPECTED_ERROR: { status: 500, detail: 'Unexpected error.' },
 } as const satisfies Record<string, ErrorSpec>;

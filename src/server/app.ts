@@ -11,6 +11,8 @@ import { Authenticator } from './auth/authenticator.js';
 import { type DigestAlgorithm, NonceSigner } from './auth/digest.js';
 import { MemoryReplayGuard, type ReplayGuard } from './auth/replay.js';
 import { UsageRecorder } from './auth/usage.js';
+import { defaultConsoleDir, registerConsole } from './console/routes.js';
+import { ConsoleSessions, type SessionSettings } from './console/sessions.js';
 import { AccessListService } from './domain/accessLists.js';
 import { ApiKeyService } from './domain/apiKeys.js';
 import type { ServiceDeps } from './domain/context.js';
@@ -60,6 +62,10 @@ export interface AppDeps {
   usageFlushMs?: number;
   logger?: FastifyServerOptions['logger'];
   version?: { gitHash: string; versionString: string };
+  /** Web console session expiry (defaults: 12 h idle, 7 days absolute). */
+  session?: Partial<Omit<SessionSettings, 'secure'>>;
+  /** The built console (default: dist/console). */
+  consoleDir?: string;
 }
 
 /** All route declarations of the API, in one list (the route-action test reads it too). */
@@ -98,16 +104,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const usage = new UsageRecorder(deps.db, deps.usageFlushMs ?? 1000, (e) =>
     app.log.warn({ err: e }, 'usage flush failed'),
   );
+  const publicUrl = deps.publicUrl?.replace(/\/+$/, '');
+  const sessions = new ConsoleSessions(deps.db, deps.secret, clock, {
+    idleSeconds: deps.session?.idleSeconds ?? 12 * 3600,
+    maxSeconds: deps.session?.maxSeconds ?? 7 * 86400,
+    secure: publicUrl?.startsWith('https:') ?? false,
+  });
   const pipeline: PipelineDeps = {
     db: deps.db,
     authenticator,
     signer,
     usage,
     algorithms,
-    publicUrl: deps.publicUrl?.replace(/\/+$/, ''),
+    publicUrl,
     versionHeader: `gitHash=${version.gitHash}; versionString=${version.versionString}`,
     clock,
     globalAccessList: async (): Promise<CompiledCidr[]> => (await authenticator.globalAccessList()).entries,
+    sessions,
   };
   const routes = allRoutes({ db: deps.db, clock }, version).map((spec) => ({
     ...spec,
@@ -176,6 +189,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
     });
   }
+  registerConsole(app, sessions, deps.consoleDir ?? defaultConsoleDir());
   app.setNotFoundHandler(notFoundHandler(table));
   app.addHook('onClose', async () => {
     authenticator.close();

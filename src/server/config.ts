@@ -21,6 +21,10 @@ export interface Config {
   /** Connections one node holds at once. */
   maxConnections: number;
   logLevel: string;
+  /** Web console: a session unused this long ends (seconds). */
+  sessionIdleSeconds: number;
+  /** Web console: a session ends this long after sign-in, used or not (seconds). */
+  sessionMaxSeconds: number;
 }
 
 /** A configuration problem, reported as one line naming the setting. */
@@ -45,6 +49,8 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   idleTimeoutSeconds: 'PAKMAN_IDLE_TIMEOUT',
   maxConnections: 'PAKMAN_MAX_CONNECTIONS',
   logLevel: 'PAKMAN_LOG_LEVEL',
+  sessionIdleSeconds: 'PAKMAN_SESSION_IDLE',
+  sessionMaxSeconds: 'PAKMAN_SESSION_MAX',
 };
 
 function fail(key: keyof Config, message: string): never {
@@ -125,5 +131,7 @@ export function loadConfig(raw: RawConfig): Config {
     idleTimeoutSeconds: int('idleTimeoutSeconds', raw.idleTimeoutSeconds ?? '60', 1, 3600),
     maxConnections: int('maxConnections', raw.maxConnections ?? '4096', 1, 1_000_000),
     logLevel,
+    sessionIdleSeconds: int('sessionIdleSeconds', raw.sessionIdleSeconds ?? String(12 * 3600), 1, 30 * 86400),
+    sessionMaxSeconds: int('sessionMaxSeconds', raw.sessionMaxSeconds ?? String(7 * 86400), 1, 365 * 86400),
   };
 }

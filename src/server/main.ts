@@ -41,6 +41,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       idleTimeoutMs: config.idleTimeoutSeconds * 1000,
       maxConnections: config.maxConnections,
     },
+    session: { idleSeconds: config.sessionIdleSeconds, maxSeconds: config.sessionMaxSeconds },
     // Several nodes share one PostgreSQL, so replays must be remembered where all of them look.
     replay: conn.dialect === 'postgres' ? new DatabaseReplayGuard(conn.db) : new MemoryReplayGuard(),
     logger: {

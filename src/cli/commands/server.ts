@@ -53,6 +53,18 @@ export function registerServerCommands(program: Command): void {
       new Option('--max-connections <n>', 'connections held at once (PAKMAN_MAX_CONNECTIONS, default 4096)'),
     )
     .addOption(new Option('--log-level <level>', 'log level (PAKMAN_LOG_LEVEL, default info)'))
+    .addOption(
+      new Option(
+        '--session-idle <seconds>',
+        'console session idle expiry (PAKMAN_SESSION_IDLE, default 43200)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--session-max <seconds>',
+        'console session absolute expiry (PAKMAN_SESSION_MAX, default 604800)',
+      ),
+    )
     .action(async (opts: Record<string, string | undefined>) => {
       const config = load({
         port: opts.port,
@@ -67,6 +79,8 @@ export function registerServerCommands(program: Command): void {
         idleTimeoutSeconds: opts.idleTimeout,
         maxConnections: opts.maxConnections,
         logLevel: opts.logLevel,
+        sessionIdleSeconds: opts.sessionIdle,
+        sessionMaxSeconds: opts.sessionMax,
       });
       try {
         // Loaded here, not at the top: client commands should not pay for the server's modules.

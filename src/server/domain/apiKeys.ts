@@ -67,6 +67,13 @@ export class ApiKeyService {
     return { items: page.items, totalCount: page.totalCount };
   }
 
+  /** One page of an org's keys whose description or public key contains `term` (the console's search). */
+  async search(orgId: string, term: string, offset: number, limit: number) {
+    const page = await apiKeys.searchOrg(this.deps.db, orgId, term, offset, limit);
+    if (!page.orgExists) throw new ApiError('ORG_NOT_FOUND', [orgId]);
+    return { items: page.items, totalCount: page.totalCount };
+  }
+
   async get(orgId: string, keyId: string): Promise<ApiKeyRecord> {
     await this.#requireOrg(this.deps.db, orgId);
     return this.#requireKey(this.deps.db, orgId, keyId);

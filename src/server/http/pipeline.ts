@@ -10,6 +10,7 @@ import { type CompiledCidr, findContaining, normalizeClientIp } from '../../sche
 import type { Authenticated, Authenticator } from '../auth/authenticator.js';
 import { challengeHeader, type DigestAlgorithm, type NonceSigner } from '../auth/digest.js';
 import type { UsageRecorder } from '../auth/usage.js';
+import { type ConsoleSessions, CSRF_HEADER, cookieValue, SESSION_COOKIE } from '../console/sessions.js';
 import { isoSeconds } from '../domain/context.js';
 import { allowed, type Target } from '../rbac/policy.js';
 import type { Db } from '../storage/database.js';
@@ -42,6 +43,8 @@ export interface PipelineDeps {
   clock: () => number;
   /** The global access list's CIDR blocks, compiled (read per request so every node agrees). */
   globalAccessList: () => Promise<CompiledCidr[]>;
+  /** Web console sessions: a request without an Authorization header may carry one in its cookie. */
+  sessions?: ConsoleSessions | undefined;
 }
 
 /** Each pipeline's plain challenge of the current second (see `challenges`). */
@@ -92,6 +95,8 @@ export function earlyChallenge(deps: PipelineDeps, publicPaths: ReadonlySet<stri
     let path = q < 0 ? url : url.slice(0, q);
     if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
     if (publicPaths.has(path) || path.includes('%')) return false;
+    // The console's own pages, and requests carrying a console session cookie, are Fastify's to answer.
+    if (path.startsWith('/console') || req.headers.cookie?.includes(SESSION_COOKIE)) return false;
     // A body announced with the request: answer once the bytes already received are read (the rest of this
     // turn), and close the connection if the body is still coming then (http/connections.ts).
     if (bodyPending(req)) setImmediate(answer, deps, req, res);
@@ -129,7 +134,18 @@ export function requestPipeline(deps: PipelineDeps) {
     };
     // Routes without a declared action (the 404 handler) still need credentials: 401 before 404.
     const action = req.routeOptions.config?.action ?? 'authenticated';
-    if (action !== 'public') {
+    if (action !== 'public' && req.headers.authorization === undefined && deps.sessions) {
+      // A console session (cookie) acts as its user, with the user's roles; a change needs the CSRF token.
+      // No session (or a bad or expired one): exactly the digest challenge a request without credentials gets.
+      const session = await deps.sessions.resolve(cookieValue(req.headers.cookie, SESSION_COOKIE));
+      if (!session) {
+        sendChallenge(reply, deps, false);
+        return;
+      }
+      if (!READS.has(req.method) && !deps.sessions.csrfOk(session, req.headers[CSRF_HEADER]))
+        throw new ApiError('CONSOLE_CSRF_TOKEN_INVALID');
+      req.ctx.principal = session.principal;
+    } else if (action !== 'public') {
       const outcome = await deps.authenticator.authenticate(req.headers.authorization, req.method, url);
       if (!outcome.ok) {
         sendChallenge(reply, deps, outcome.stale);

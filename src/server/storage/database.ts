@@ -124,6 +124,24 @@ export interface DigestReplayKeysTable {
   expires: number;
 }
 
+/** A web console session (migration 006): the SHA-256 of its token, never the token. Times in epoch ms. */
+export interface ConsoleSessionsTable {
+  token_hash: string;
+  user_id: string;
+  created: number;
+  last_seen: number;
+  /** The absolute expiry; the idle expiry is last_seen + the idle setting. */
+  expires: number;
+}
+
+/** Failed console sign-ins per `u:<username>` or `a:<address>` (migration 006). */
+export interface ConsoleSignInFailuresTable {
+  key: string;
+  failures: number;
+  locked_until: number;
+  last_failure: number;
+}
+
 export interface Database {
   settings: SettingsTable;
   orgs: OrgsTable;
@@ -138,6 +156,8 @@ export interface Database {
   events: EventsTable;
   digest_replays: DigestReplaysTable;
   digest_replay_keys: DigestReplayKeysTable;
+  console_sessions: ConsoleSessionsTable;
+  console_sign_in_failures: ConsoleSignInFailuresTable;
 }
 
 /**

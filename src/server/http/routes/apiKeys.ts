@@ -8,6 +8,7 @@ import { noContent, ok, params, query, type RouteSpec } from '../route.js';
 import { validateBody } from '../validate.js';
 import { apiKeyToWire } from '../wire.js';
 import { actorOf } from './actor.js';
+import { lastValue } from './paged.js';
 
 export function apiKeyRoutes(keys: ApiKeyService): RouteSpec[] {
   return [
@@ -17,11 +18,12 @@ export function apiKeyRoutes(keys: ApiKeyService): RouteSpec[] {
       action: 'orgKeys.read',
       handler: async (req) => {
         const page = parsePageRequest(query(req));
-        const result = await keys.list(
-          params(req).orgId!,
-          (page.pageNum - 1) * page.itemsPerPage,
-          page.itemsPerPage,
-        );
+        const offset = (page.pageNum - 1) * page.itemsPerPage;
+        // `search` is pakman's extension (docs/api.md, docs/compatibility.md); without it, Ops Manager's list.
+        const search = lastValue(query(req).search);
+        const result = search
+          ? await keys.search(params(req).orgId!, search, offset, page.itemsPerPage)
+          : await keys.list(params(req).orgId!, offset, page.itemsPerPage);
         // Made once per stored key and reused, bytes included (prerendered.ts): a page is mostly these.
         const items = apiKeysToWire(req.ctx.origin, result.items);
         return ok(

@@ -1,0 +1,233 @@
+/** Global keys and the global access list, for users with a global role. */
+import { useState } from 'preact/hooks';
+import { type AccessEntry, type ApiKey, api, type ListPage } from '../api.js';
+import { GLOBAL_ROLES } from '../roles.js';
+import { ConfirmButton, ErrorNote, RoleList, ShowOnce, useAction, useLoad } from '../ui.js';
+import type { PageProps } from './common.js';
+import { NewKeyForm } from './keys.js';
+
+function GlobalAccessList({ canWrite, clientAddress }: { canWrite: boolean; clientAddress: string }) {
+  const list = useLoad(() => api<ListPage<AccessEntry>>('GET', '/admin/accessList?itemsPerPage=500'), []);
+  const [cidrBlock, setCidr] = useState('');
+  const [description, setDescription] = useState('');
+  const add = useAction();
+  return (
+    <section aria-labelledby="gacl-title">
+      <h2 id="gacl-title">Global access list</h2>
+      <p class="muted">When not empty, global keys may be used only from these blocks.</p>
+      <ErrorNote error={list.error} />
+      {list.data && list.data.results.length > 0 && (
+        <div class="table-wrap">
+          <table data-testid="global-acl-table">
+            <caption class="sr-only">Global access list</caption>
+            <thead>
+              <tr>
+                <th scope="col">CIDR block</th>
+                <th scope="col">Description</th>
+                <th scope="col">Requests</th>
+                <th scope="col">Last used</th>
+                {canWrite && <th scope="col">Actions</th>}
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.results.map((e) => (
+                <tr key={e.id}>
+                  <td>
+                    <code>{e.cidrBlock}</code>
+                  </td>
+                  <td>{e.description}</td>
+                  <td>{e.count ?? 0}</td>
+                  <td>{e.lastUsed ?? <span class="muted">never</span>}</td>
+                  {canWrite && (
+                    <td>
+                      <ConfirmButton
+                        label="Remove"
+                        question={`Remove ${e.cidrBlock}?`}
+                        onConfirm={async () => {
+                          await api('DELETE', `/admin/accessList/${e.id}`);
+                          list.reload();
+                        }}
+                      />
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {canWrite && (
+        <form
+          class="inline-form"
+          onSubmit={async (ev) => {
+            ev.preventDefault();
+            if (await add.run(() => api('POST', '/admin/accessList', { cidrBlock, description }))) {
+              setCidr('');
+              setDescription('');
+              list.reload();
+            }
+          }}
+        >
+          <label for="gacl-cidr">CIDR block</label>
+          <input
+            id="gacl-cidr"
+            required
+            value={cidrBlock}
+            onInput={(e) => setCidr((e.currentTarget as HTMLInputElement).value)}
+          />
+          <button
+            type="button"
+            onClick={() =>
+              setCidr(clientAddress.includes(':') ? `${clientAddress}/128` : `${clientAddress}/32`)
+            }
+          >
+            Use my current address
+          </button>
+          <label for="gacl-desc">Block description</label>
+          <input
+            id="gacl-desc"
+            required
+            value={description}
+            onInput={(e) => setDescription((e.currentTarget as HTMLInputElement).value)}
+          />
+          <button type="submit" class="primary" disabled={add.busy}>
+            Add block
+          </button>
+          <ErrorNote error={add.error} />
+        </form>
+      )}
+    </section>
+  );
+}
+
+/** Create an organization (global user admins; the org picker lists it at once). */
+function NewOrgForm() {
+  const [name, setName] = useState('');
+  const create = useAction();
+  return (
+    <form
+      class="inline-form"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        let made: { id: string } | undefined;
+        if (await create.run(async () => (made = await api<{ id: string }>('POST', '/orgs', { name })))) {
+          location.hash = `#/orgs/${made!.id}/keys`;
+          location.reload();
+        }
+      }}
+    >
+      <label for="org-name">New organization name</label>
+      <input
+        id="org-name"
+        required
+        value={name}
+        onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)}
+      />
+      <button type="submit" class="primary" disabled={create.busy}>
+        Create organization
+      </button>
+      <ErrorNote error={create.error} />
+    </form>
+  );
+}
+
+/** Global keys and the global access list. */
+export function AdminPage({ powers, session }: PageProps) {
+  const keys = useLoad(() => api<ListPage<ApiKey>>('GET', '/admin/apiKeys?itemsPerPage=500'), []);
+  const [made, setMade] = useState<ApiKey | undefined>();
+  const [creating, setCreating] = useState(false);
+  const canWrite = powers.globalAdmin;
+  if (!powers.anyGlobal) return <p>Global keys need a global role.</p>;
+  if (made)
+    return (
+      <ShowOnce apiKey={made}>
+        <p>
+          <button
+            type="button"
+            class="primary"
+            onClick={() => {
+              setMade(undefined);
+              setCreating(false);
+              keys.reload();
+            }}
+          >
+            I have saved the private key — done
+          </button>
+        </p>
+      </ShowOnce>
+    );
+  return (
+    <>
+      <section aria-labelledby="global-title">
+        <h1 id="global-title">Global API keys</h1>
+        <ErrorNote error={keys.error} />
+        {keys.data && (
+          <div class="table-wrap">
+            <table data-testid="global-keys-table">
+              <caption class="sr-only">Global API keys</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Public key</th>
+                  <th scope="col">Description</th>
+                  <th scope="col">Roles</th>
+                  {canWrite && <th scope="col">Actions</th>}
+                </tr>
+              </thead>
+              <tbody>
+                {keys.data.results.map((k) => (
+                  <tr key={k.id}>
+                    <td>
+                      <code>{k.publicKey}</code>
+                    </td>
+                    <td>{k.desc}</td>
+                    <td>
+                      <RoleList roles={k.roles} />
+                    </td>
+                    {canWrite && (
+                      <td>
+                        <ConfirmButton
+                          label="Delete"
+                          danger
+                          question={`Delete global key ${k.publicKey}?`}
+                          onConfirm={async () => {
+                            await api('DELETE', `/admin/apiKeys/${k.id}`);
+                            keys.reload();
+                          }}
+                        />
+                      </td>
+                    )}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        {canWrite &&
+          (creating ? (
+            <section aria-labelledby="new-global-key">
+              <h2 id="new-global-key">Create a global key</h2>
+              <NewKeyForm
+                path="/admin/apiKeys"
+                roles={GLOBAL_ROLES}
+                legend="Global roles"
+                onCreated={setMade}
+              />
+            </section>
+          ) : (
+            <p>
+              <button type="button" onClick={() => setCreating(true)}>
+                Create a global key
+              </button>
+            </p>
+          ))}
+      </section>
+      <GlobalAccessList canWrite={canWrite} clientAddress={session.clientAddress} />
+      {canWrite && (
+        <section aria-labelledby="orgs-title">
+          <h2 id="orgs-title">Organizations</h2>
+          <NewOrgForm />
+        </section>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,29 @@
+/** Hash routing (`#/orgs/…`): the server serves one page; nothing secret ever goes into a URL. */
+import { useEffect, useState } from 'preact/hooks';
+
+/** The current route's path segments, following `hashchange`. */
+export function useRoute(): string[] {
+  const read = () =>
+    location.hash
+      .replace(/^#\/?/, '')
+      .split('/')
+      .filter((s) => s !== '')
+      .map(decodeURIComponent);
+  const [route, setRoute] = useState(read);
+  useEffect(() => {
+    const on = () => setRoute(read());
+    addEventListener('hashchange', on);
+    return () => removeEventListener('hashchange', on);
+  }, []);
+  return route;
+}
+
+/** Goes to a console route. */
+export function go(path: string): void {
+  location.hash = `#${path}`;
+}
+
+/** A link to a console route. */
+export function href(path: string): string {
+  return `#${path}`;
+}

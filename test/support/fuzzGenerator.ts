@@ -86,7 +86,8 @@ const BAD_TEXT = [
   '\udc00y',
   '\udc00\ud800',
   'ok\ud83d',
-  'é'.repeat(251),
+  // Longer than every limit, the password's 1,024 included.
+  'é'.repeat(1025),
   'x'.repeat(5000),
   `${'\u0000'.repeat(3)}${'z'.repeat(300)}`,
 ];

@@ -27,6 +27,7 @@ export const ERROR_CATALOG = {
     status: 400,
     detail: 'Invalid path parameter {}: expected a 24-character hexadecimal ID, got {}.',
   },
+  INVALID_PATH_PARAMETER: { status: 400, detail: 'Invalid path parameter {} specified.' },
   RESOURCE_NOT_FOUND: { status: 404, detail: 'Cannot find resource {}.' },
   METHOD_NOT_ALLOWED: { status: 405, detail: 'Method {} is not allowed on {}.' },
   INVALID_JSON: { status: 400, detail: 'Received JSON does not match expected format.' },

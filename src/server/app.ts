@@ -27,7 +27,7 @@ import { type ConnectionLimits, createHttpServer, DEFAULT_LIMITS } from './http/
 import { errorHandler, notFoundHandler, RouteTable } from './http/errors.js';
 import { lazyChildLogger } from './http/logging.js';
 import { render, sendJson, sendText } from './http/output.js';
-import { earlyChallenge, type PipelineDeps, requestPipeline } from './http/pipeline.js';
+import { earlyChallenge, malformedPathHandler, type PipelineDeps, requestPipeline } from './http/pipeline.js';
 import type { RouteSpec } from './http/route.js';
 import { accessListRoutes } from './http/routes/accessLists.js';
 import { apiKeyRoutes } from './http/routes/apiKeys.js';
@@ -84,6 +84,12 @@ export function allRoutes(deps: ServiceDeps, version: { gitHash: string }): Rout
   ];
 }
 
+/**
+ * The longest path segment the router takes (Fastify's default is 100): a name of 250 characters, the
+ * longest pakman stores, is up to 2,250 characters percent-encoded (`%XX` for each of 3 UTF-8 bytes).
+ */
+const MAX_PARAM_LENGTH = 2_560;
+
 /** Fastify's trust setting: a hop count becomes "trust the nearest N proxies". */
 function trustProxyOption(
   v: AppDeps['trustProxy'],
@@ -130,6 +136,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     pipeline,
     new Set(routes.filter((r) => r.action === 'public').map((r) => r.url)),
   );
+  const table = new RouteTable();
   const app = Fastify({
     logger: deps.logger ?? false,
     trustProxy: trustProxyOption(deps.trustProxy),
@@ -137,7 +144,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: lazyChildLogger,
     exposeHeadRoutes: false,
-    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: false },
+    routerOptions: {
+      ignoreTrailingSlash: true,
+      ignoreDuplicateSlashes: false,
+      maxParamLength: MAX_PARAM_LENGTH,
+    },
+    // Paths the router cannot take apart get an Ops Manager error, after authentication (pipeline.ts).
+    frameworkErrors: malformedPathHandler(pipeline, table, MAX_PARAM_LENGTH),
     // The HTTP/1.1 server Fastify would make, with the connection limits (http/connections.ts), and
     // requests without credentials challenged before routing.
     serverFactory: (handler) =>
@@ -151,10 +164,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.decorateRequest('ctx', null as never);
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    if (body === '') return done(null, undefined);
+  // Bytes that are not UTF-8 are INVALID_JSON (as Jackson has it), not U+FFFD stored in their place.
+  const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
+    if ((body as Buffer).length === 0) return done(null, undefined);
     try {
-      done(null, JSON.parse(body as string));
+      done(null, JSON.parse(utf8.decode(body as Buffer)));
     } catch {
       done(new ApiError('INVALID_JSON'), undefined);
     }
@@ -173,7 +188,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   };
   app.setErrorHandler(errorHandler(bodyLimit));
 
-  const table = new RouteTable();
   for (const spec of routes) {
     table.add(spec.method, spec.url);
     app.route({

@@ -27,12 +27,20 @@ export function parseIsoDate(raw: string): string | undefined {
     .map((v) => (v === undefined ? undefined : Number(v)));
   const [oh, om] = [Number(m[8] ?? 0), Number(m[9] ?? 0)];
   if (h! > 23 || mi! > 59 || s! > 59 || oh > 23 || om > 59) return undefined;
-  const ms = Date.UTC(y!, mo! - 1, d!, h, mi, s);
-  const day = new Date(ms);
+  // setUTCFullYear, not Date.UTC, which reads years 0 to 99 as 1900 to 1999.
+  const day = new Date(Date.UTC(2000, mo! - 1, d!, h, mi, s));
+  const ms = day.setUTCFullYear(y!);
   if (day.getUTCFullYear() !== y || day.getUTCMonth() !== mo! - 1 || day.getUTCDate() !== d) return undefined;
   const sign = m[7]?.startsWith('-') ? -1 : 1;
-  return isoSeconds(ms - sign * (oh * 60 + om) * 60_000);
+  const instant = ms - sign * (oh * 60 + om) * 60_000;
+  // Only instants with a four-digit year have pakman's text form, whose order is time order.
+  if (instant < FIRST_INSTANT || instant > LAST_INSTANT) return undefined;
+  return isoSeconds(instant);
 }
+
+/** 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z. */
+const FIRST_INSTANT = Date.parse('0001-01-01T00:00:00Z');
+const LAST_INSTANT = Date.parse('9999-12-31T23:59:59Z');
 
 /** Event lists and single events of orgs and projects; the pipeline has authorized the caller. */
 export class EventService {

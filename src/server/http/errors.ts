@@ -69,8 +69,10 @@ export function errorHandler(bodyLimit: number) {
 /** Compiled path patterns of every route, to tell 405 (known path) from 404 (unknown path). */
 export class RouteTable {
   readonly #routes: { re: RegExp; method: string }[] = [];
+  readonly #patterns: string[][] = [];
 
   add(method: string, url: string): void {
+    this.#patterns.push(url.split('/'));
     const re = new RegExp(
       `^${url
         .split('/')
@@ -78,6 +80,19 @@ export class RouteTable {
         .join('/')}/?$`,
     );
     this.#routes.push({ re, method });
+  }
+
+  /**
+   * The name of the path parameter at `index` of a path split on `/`, in a route whose other segments
+   * match; undefined when no route has a parameter there.
+   */
+  paramAt(segments: readonly string[], index: number): string | undefined {
+    for (const pattern of this.#patterns) {
+      if (pattern.length !== segments.length || !pattern[index]!.startsWith(':')) continue;
+      if (pattern.every((p, i) => i === index || p.startsWith(':') || p === segments[i]))
+        return pattern[index]!.slice(1);
+    }
+    return undefined;
   }
 
   /** The methods a path supports (empty: unknown path). */

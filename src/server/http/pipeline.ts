@@ -3,10 +3,11 @@
  * presentation options → path ids → authorization. Errors thrown here reach the one error handler.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, UNAUTHORIZED_BODY } from '../../schema/errors.js';
 import { OBJECT_ID_RE, PUBLIC_KEY_RE } from '../../schema/ids.js';
 import { type CompiledCidr, findContaining, normalizeClientIp } from '../../schema/ip.js';
+import { isStorableText } from '../../schema/text.js';
 import type { Authenticated, Authenticator } from '../auth/authenticator.js';
 import { challengeHeader, type DigestAlgorithm, type NonceSigner } from '../auth/digest.js';
 import type { UsageRecorder } from '../auth/usage.js';
@@ -15,7 +16,7 @@ import { isoSeconds } from '../domain/context.js';
 import { allowed, type Target } from '../rbac/policy.js';
 import type { Db } from '../storage/database.js';
 import { bodyPending } from './connections.js';
-import { errorHandler } from './errors.js';
+import { errorHandler, type RouteTable } from './errors.js';
 import { parseOutputOptions, type Sent, sendJson } from './output.js';
 import type { RequestContext } from './route.js';
 
@@ -30,6 +31,35 @@ const PARAM_NAMES: Record<string, string> = {
   entryId: 'ACCESS-LIST-ID',
   eventId: 'EVENT-ID',
 };
+
+/** Text path parameters (names, access-list entries) as api.md spells them. */
+const TEXT_PARAM_NAMES: Record<string, string> = {
+  name: 'NAME',
+  username: 'NAME',
+  entry: 'ENTRY',
+  address: 'IP',
+  prefix: 'BITS',
+};
+
+/**
+ * Refuses a path parameter that is not what its place takes: an id that is not 24 lowercase hex
+ * (PATH_PARAM_PARSE_ERROR), or text with a character no stored value can hold (INVALID_PATH_PARAMETER),
+ * which would otherwise reach a query (a NUL was a 500 on PostgreSQL).
+ */
+function checkPathParam(name: string, value: string): void {
+  const label = PARAM_NAMES[name];
+  if (label !== undefined) {
+    if (OBJECT_ID_RE.test(value)) return;
+    const hint = name === 'apiKeyId' && PUBLIC_KEY_RE.test(value);
+    throw new ApiError(
+      'PATH_PARAM_PARSE_ERROR',
+      [label, value],
+      {},
+      hint ? " This looks like a public key; use the API key's id instead." : '',
+    );
+  }
+  if (!isStorableText(value)) throw new ApiError('INVALID_PATH_PARAMETER', [TEXT_PARAM_NAMES[name] ?? name]);
+}
 
 /** What the pipeline needs. */
 export interface PipelineDeps {
@@ -118,71 +148,74 @@ function answer(deps: PipelineDeps, req: IncomingMessage, res: ServerResponse): 
   res.end(UNAUTHORIZED_TEXT);
 }
 
+/** A request's context before authentication. */
+function newContext(deps: PipelineDeps, req: FastifyRequest): RequestContext {
+  const url = req.url;
+  const q = url.indexOf('?');
+  return {
+    output: { pretty: false, envelope: false },
+    principal: null,
+    remoteAddress: clientIp(req.ip),
+    origin: deps.publicUrl ?? `${req.protocol}://${req.host}`,
+    path: q < 0 ? url : url.slice(0, q),
+    rawQuery: q < 0 ? '' : url.slice(q + 1),
+  };
+}
+
+/**
+ * Digest authentication, replay check and access lists: true once the caller is known (ctx.principal set);
+ * false when the challenge has been sent instead.
+ */
+async function admit(deps: PipelineDeps, req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+  if (req.headers.authorization === undefined && deps.sessions) {
+    // A console session (cookie) acts as its user, with the user's roles; a change needs the CSRF token.
+    // No session (or a bad or expired one): exactly the digest challenge a request without credentials gets.
+    const session = await deps.sessions.resolve(cookieValue(req.headers.cookie, SESSION_COOKIE));
+    if (!session) {
+      sendChallenge(reply, deps, false);
+      return false;
+    }
+    if (!READS.has(req.method) && !deps.sessions.csrfOk(session, req.headers[CSRF_HEADER]))
+      throw new ApiError('CONSOLE_CSRF_TOKEN_INVALID');
+    req.ctx.principal = session.principal;
+    return true;
+  }
+  const outcome = await deps.authenticator.authenticate(req.headers.authorization, req.method, req.url);
+  if (!outcome.ok) {
+    sendChallenge(reply, deps, outcome.stale);
+    return false;
+  }
+  let { firstUse } = outcome;
+  if (typeof firstUse !== 'boolean' && !READS.has(req.method)) firstUse = await firstUse;
+  if (firstUse === false) {
+    sendChallenge(reply, deps, true);
+    return false;
+  }
+  // A read runs while the shared replay memory answers; its response waits for that (output.ts).
+  if (firstUse !== true) req.ctx.gate = gate(deps, req, firstUse);
+  const hits = await accessListHits(deps, req, outcome.caller);
+  if (hits.length > 0) {
+    if (firstUse === true) record(deps, hits);
+    else firstUse.then((first) => first && record(deps, hits), ignore);
+  }
+  req.ctx.principal = outcome.caller.principal;
+  return true;
+}
+
 /** Builds the onRequest hook. */
 export function requestPipeline(deps: PipelineDeps) {
   return async function onRequest(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     reply.header('X-MongoDB-Service-Version', deps.versionHeader);
-    const url = req.url;
-    const q = url.indexOf('?');
-    req.ctx = {
-      output: { pretty: false, envelope: false },
-      principal: null,
-      remoteAddress: clientIp(req.ip),
-      origin: deps.publicUrl ?? `${req.protocol}://${req.host}`,
-      path: q < 0 ? url : url.slice(0, q),
-      rawQuery: q < 0 ? '' : url.slice(q + 1),
-    };
+    req.ctx = newContext(deps, req);
     // Routes without a declared action (the 404 handler) still need credentials: 401 before 404.
     const action = req.routeOptions.config?.action ?? 'authenticated';
-    if (action !== 'public' && req.headers.authorization === undefined && deps.sessions) {
-      // A console session (cookie) acts as its user, with the user's roles; a change needs the CSRF token.
-      // No session (or a bad or expired one): exactly the digest challenge a request without credentials gets.
-      const session = await deps.sessions.resolve(cookieValue(req.headers.cookie, SESSION_COOKIE));
-      if (!session) {
-        sendChallenge(reply, deps, false);
-        return;
-      }
-      if (!READS.has(req.method) && !deps.sessions.csrfOk(session, req.headers[CSRF_HEADER]))
-        throw new ApiError('CONSOLE_CSRF_TOKEN_INVALID');
-      req.ctx.principal = session.principal;
-    } else if (action !== 'public') {
-      const outcome = await deps.authenticator.authenticate(req.headers.authorization, req.method, url);
-      if (!outcome.ok) {
-        sendChallenge(reply, deps, outcome.stale);
-        return;
-      }
-      let { firstUse } = outcome;
-      if (typeof firstUse !== 'boolean' && !READS.has(req.method)) firstUse = await firstUse;
-      if (firstUse === false) {
-        sendChallenge(reply, deps, true);
-        return;
-      }
-      // A read runs while the shared replay memory answers; its response waits for that (output.ts).
-      if (firstUse !== true) req.ctx.gate = gate(deps, req, firstUse);
-      const hits = await accessListHits(deps, req, outcome.caller);
-      if (hits.length > 0) {
-        if (firstUse === true) record(deps, hits);
-        else firstUse.then((first) => first && record(deps, hits), ignore);
-      }
-      req.ctx.principal = outcome.caller.principal;
-    }
+    if (action !== 'public' && !(await admit(deps, req, reply))) return;
     req.ctx.output = parseOutputOptions(req.query as Record<string, unknown>);
+    const p = req.params as Record<string, string>;
+    for (const name in p) checkPathParam(name, p[name]!);
     if (action === 'public' || action === 'authenticated') return;
 
-    const p = req.params as Record<string, string>;
     const target: Target = {};
-    for (const [name, value] of Object.entries(p)) {
-      const label = PARAM_NAMES[name];
-      if (label && !OBJECT_ID_RE.test(value)) {
-        const hint = name === 'apiKeyId' && PUBLIC_KEY_RE.test(value);
-        throw new ApiError(
-          'PATH_PARAM_PARSE_ERROR',
-          [label, value],
-          {},
-          hint ? " This looks like a public key; use the API key's id instead." : '',
-        );
-      }
-    }
     target.orgId = p.orgId;
     target.keyId = p.apiKeyId;
     target.userId = p.userId;
@@ -264,4 +297,40 @@ function clientIp(raw: string): string {
     clientIps.set(raw, ip);
   }
   return ip;
+}
+
+/** Decodes as a path segment does (percent-encoded UTF-8), or fails. */
+function decodes(segment: string): boolean {
+  try {
+    decodeURIComponent(segment);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The error for a path the router could not take apart (Fastify's frameworkErrors): a segment that is
+ * not percent-encoded UTF-8 (`%ED%A0%80`, `%FF`, `%zz`) or longer than `maxParamLength`. Where the segment
+ * is a path parameter it gets the error of that parameter (a malformed id, an invalid text parameter), as
+ * a decodable value would; elsewhere the path names no resource. Answered, like any other path, only to a
+ * caller that authenticates: 401 first.
+ */
+export function malformedPathHandler(deps: PipelineDeps, table: RouteTable, maxParamLength: number) {
+  return (error: FastifyError, req: FastifyRequest, reply: FastifyReply): void => {
+    const answer = async () => {
+      reply.header('X-MongoDB-Service-Version', deps.versionHeader);
+      req.ctx = newContext(deps, req);
+      if (!(await admit(deps, req, reply))) return;
+      const path = req.ctx.path;
+      const segments = (path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path).split('/');
+      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      const bad = segments.findIndex((s) => (tooLong ? s.length > maxParamLength : !decodes(s)));
+      const name = bad < 0 ? undefined : table.paramAt(segments, bad);
+      if (name === undefined) throw new ApiError('RESOURCE_NOT_FOUND', [path]);
+      checkPathParam(name, segments[bad]!);
+      throw new ApiError('INVALID_PATH_PARAMETER', [TEXT_PARAM_NAMES[name] ?? name]);
+    };
+    answer().catch((e: unknown) => unexpected(e, req, reply));
+  };
 }

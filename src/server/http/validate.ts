@@ -2,10 +2,12 @@
  * Request-body validation driven by the TypeBox schemas, mapped onto Ops Manager's error codes:
  * read-only field → ATTRIBUTE_READ_ONLY, unknown field → INVALID_ATTRIBUTE, wrong type →
  * INVALID_JSON_ATTRIBUTE, missing → MISSING_ATTRIBUTE, out of range → INVALID_ATTRIBUTE, unknown enum
- * value → INVALID_ENUM_VALUE, wrong top-level shape → INVALID_JSON.
+ * value → INVALID_ENUM_VALUE, wrong top-level shape → INVALID_JSON. A string with a character a database
+ * cannot store (NUL, lone surrogate: schema/text.ts) → INVALID_ATTRIBUTE, whatever the field.
  */
 import type { Static, TSchema } from '@sinclair/typebox';
 import { ApiError } from '../../schema/errors.js';
+import { isStorableText } from '../../schema/text.js';
 
 /** Fields Ops Manager reports as read-only wherever they are sent. */
 export const READ_ONLY_FIELDS = ['id', 'publicKey', 'privateKey', 'links', 'created'] as const;
@@ -85,6 +87,7 @@ function checkValue(node: SchemaNode, value: unknown, name: string): void {
   switch (node.type) {
     case 'string':
       if (typeof value !== 'string') throw new ApiError('INVALID_JSON_ATTRIBUTE', [name]);
+      if (!isStorableText(value)) throw new ApiError('INVALID_ATTRIBUTE', [name]);
       if (node.minLength !== undefined && value.length < node.minLength)
         throw new ApiError('INVALID_ATTRIBUTE', [name]);
       if (node.maxLength !== undefined && value.length > node.maxLength)

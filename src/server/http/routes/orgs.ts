@@ -6,6 +6,7 @@ import { noContent, ok, params, query, type RouteSpec } from '../route.js';
 import { validateBody } from '../validate.js';
 import { orgToWire } from '../wire.js';
 import { actorOf } from './actor.js';
+import { textQuery } from './paged.js';
 
 export function orgRoutes(orgs: OrgService): RouteSpec[] {
   return [
@@ -15,10 +16,9 @@ export function orgRoutes(orgs: OrgService): RouteSpec[] {
       action: 'authenticated',
       handler: async (req) => {
         const page = parsePageRequest(query(req));
-        const name = query(req).name;
         const result = await orgs.list(
           req.ctx.principal!,
-          Array.isArray(name) ? name[name.length - 1] : name,
+          textQuery(query(req), 'name'),
           (page.pageNum - 1) * page.itemsPerPage,
           page.itemsPerPage,
         );

@@ -7,7 +7,7 @@ import { created, noContent, ok, params, query, type RouteSpec } from '../route.
 import { validateBody } from '../validate.js';
 import { projectToWire, userToWire } from '../wire.js';
 import { actorOf } from './actor.js';
-import { lastValue, paged } from './paged.js';
+import { paged, textQuery } from './paged.js';
 
 /** Project routes. POST /groups and byName authorize in the service: the org is not in the path. */
 export function projectRoutes(projects: ProjectService): RouteSpec[] {
@@ -75,7 +75,7 @@ export function projectRoutes(projects: ProjectService): RouteSpec[] {
         paged(
           req,
           (offset, limit) =>
-            projects.listByOrg(params(req).orgId!, lastValue(query(req).name), offset, limit),
+            projects.listByOrg(params(req).orgId!, textQuery(query(req), 'name'), offset, limit),
           (p: ProjectRecord) => projectToWire(req.ctx.origin, p),
         ),
     },

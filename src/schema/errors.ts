@@ -82,6 +82,14 @@ export const ERROR_CATALOG = {
     status: 400,
     detail: 'Cannot delete organization {} while it has projects.',
   },
+  API_KEY_EXPIRY_EXCEEDS_POLICY: {
+    status: 400,
+    detail: "Invalid attribute {}: the organization's API keys may live at most {} seconds.",
+  },
+  API_KEY_ROTATION_IN_PROGRESS: {
+    status: 409,
+    detail: 'API Key {} is being rotated; rotate it again once its previous private key expires at {}.',
+  },
   RATE_LIMITED: { status: 429, detail: 'Resource {} is limited to {} requests every {} minutes.' },
   SERVICE_UNAVAILABLE: { status: 503, detail: 'The service is temporarily unavailable. Try again shortly.' },
   UNEXPECTED_ERROR: { status: 500, detail: 'Unexpected error.' },

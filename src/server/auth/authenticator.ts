@@ -131,34 +131,54 @@ class TwoGenerationMap<K, V> {
   }
 }
 
-/** What is cached about a programmatic key. */
+/**
+ * What is cached about a programmatic key. Expiry and the replaced secret's grace end are kept as
+ * milliseconds and compared with the clock on every request (issue 16): the cache can never keep a key
+ * alive past them, on any node, and an entry needs no invalidation when they pass.
+ */
 interface KeyEntry {
   ha1Md5: string;
   ha1Sha256: string;
+  /** Refused from this instant on; Infinity: never. */
+  expiresMs: number;
+  /** The HA1 values a rotation replaced, accepted before `prevUntilMs` (0: none). */
+  prevMd5: string;
+  prevSha256: string;
+  prevUntilMs: number;
   authenticated: Authenticated;
 }
 
-/** What is cached about a user's personal API keys. */
+/** What is cached about a user's personal API keys (each refused from its `expiresMs` on). */
 interface UserEntry {
-  ha1s: { ha1Md5: string; ha1Sha256: string }[];
+  ha1s: { ha1Md5: string; ha1Sha256: string; expiresMs: number }[];
   authenticated: Authenticated;
 }
+
+/** Milliseconds of an ISO timestamp column; `none` when null. */
+const msOf = (iso: string | null, none: number) => (iso === null ? none : Date.parse(iso));
+
+const KEY_COLUMNS =
+  'k.id, k.org_id, k.ha1_md5, k.ha1_sha256, k.expires_at, k.prev_ha1_md5, k.prev_ha1_sha256, k.prev_valid_until';
 
 /** A key's credentials, roles and access list in one statement, so one snapshot. */
 const KEY = statement(
   'auth_key',
-  `SELECT k.id, k.org_id, k.ha1_md5, k.ha1_sha256, 'r' AS kind, r.scope AS a, r.scope_id AS b, r.role_name AS c
+  `SELECT ${KEY_COLUMNS}, 'r' AS kind, r.scope AS a, r.scope_id AS b, r.role_name AS c
      FROM api_keys k LEFT JOIN api_key_roles r ON r.api_key_id = k.id WHERE k.public_key = ?
    UNION ALL
-   SELECT k.id, k.org_id, k.ha1_md5, k.ha1_sha256, 'l', l.cidr_block, NULL, NULL
+   SELECT ${KEY_COLUMNS}, 'l', l.cidr_block, NULL, NULL
      FROM api_keys k JOIN api_key_access_list l ON l.api_key_id = k.id WHERE k.public_key = ?
-   ORDER BY 5, 6`,
+   ORDER BY 9, 10`,
 );
 interface KeyRow {
   id: string;
   org_id: string | null;
   ha1_md5: string;
   ha1_sha256: string;
+  expires_at: string | null;
+  prev_ha1_md5: string | null;
+  prev_ha1_sha256: string | null;
+  prev_valid_until: string | null;
   kind: 'r' | 'l';
   a: string | null;
   b: string | null;
@@ -184,6 +204,8 @@ export class Authenticator {
     private readonly replay: ReplayGuard,
     private readonly algorithms: ReadonlySet<DigestAlgorithm>,
     private readonly clock: () => number = Date.now,
+    /** Told when a correct digest was refused because its key had expired (the expiry sweep's cue). */
+    private readonly onExpired: () => void = () => {},
   ) {
     this.#cache = new CredentialCache(readerFor(db));
   }
@@ -210,7 +232,7 @@ export class Authenticator {
     const nonceState = this.#nonceState(params.nonce, now);
     if (nonceState === 'invalid') return { ok: false, stale: false };
 
-    const who = await this.#verify(params, method);
+    const who = await this.#verify(params, method, now);
     if (!who) return { ok: false, stale: false };
     // Only a correct response earns the stale hint, so it never confirms a guessed key.
     if (nonceState === 'expired') return { ok: false, stale: true };
@@ -277,15 +299,29 @@ export class Authenticator {
     return list;
   }
 
-  async #verify(params: DigestParams, method: string): Promise<Authenticated | null> {
+  async #verify(params: DigestParams, method: string, now: number): Promise<Authenticated | null> {
     const { username } = params;
     if (PUBLIC_KEY_RE.test(username)) {
       const key = await this.#key(username);
       if (key) {
-        const ha1 = params.algorithm === 'MD5' ? key.ha1Md5 : key.ha1Sha256;
-        return digestsEqual(expectedResponse(ha1, params, method), params.response)
-          ? key.authenticated
-          : null;
+        const md5 = params.algorithm === 'MD5';
+        let ok = digestsEqual(
+          expectedResponse(md5 ? key.ha1Md5 : key.ha1Sha256, params, method),
+          params.response,
+        );
+        // The secret a rotation replaced, only while its grace lasts (only on a mismatch: no cost otherwise).
+        if (!ok && now < key.prevUntilMs)
+          ok = digestsEqual(
+            expectedResponse(md5 ? key.prevMd5 : key.prevSha256, params, method),
+            params.response,
+          );
+        if (!ok) return null;
+        // An expired key fails exactly like a wrong one.
+        if (now >= key.expiresMs) {
+          this.onExpired();
+          return null;
+        }
+        return key.authenticated;
       }
     }
     // A user's personal keys can grow after its entry was cached (a key made by the CLI or on another node):
@@ -294,6 +330,7 @@ export class Authenticator {
       const user = await this.#user(username, fresh);
       if (!user) return null;
       for (const cred of user.ha1s) {
+        if (now >= cred.expiresMs) continue;
         const ha1 = params.algorithm === 'MD5' ? cred.ha1Md5 : cred.ha1Sha256;
         if (digestsEqual(expectedResponse(ha1, params, method), params.response)) return user.authenticated;
       }
@@ -325,9 +362,14 @@ export class Authenticator {
       else if (r.a !== null)
         roles.push({ scope: r.a as RoleScope, scopeId: r.b ?? '', roleName: r.c as RoleName });
     }
+    const prevUntilMs = first.prev_ha1_md5 === null ? 0 : msOf(first.prev_valid_until, 0);
     const entry: KeyEntry = {
       ha1Md5: first.ha1_md5,
       ha1Sha256: first.ha1_sha256,
+      expiresMs: msOf(first.expires_at, Number.POSITIVE_INFINITY),
+      prevMd5: first.prev_ha1_md5 ?? '',
+      prevSha256: first.prev_ha1_sha256 ?? '',
+      prevUntilMs,
       authenticated: {
         ok: true,
         principal: makePrincipal('apiKey', first.id, publicKey, first.org_id, sortRoles(roles)),
@@ -344,12 +386,12 @@ export class Authenticator {
     if (reader) return reader.all<KeyRow>(KEY, [publicKey, publicKey]);
     // A handle without a reader (not opened by connect.ts): the same rows through Kysely.
     const res = await sql<KeyRow>`
-      SELECT k.id, k.org_id, k.ha1_md5, k.ha1_sha256, 'r' AS kind, r.scope AS a, r.scope_id AS b, r.role_name AS c
+      SELECT ${sql.raw(KEY_COLUMNS)}, 'r' AS kind, r.scope AS a, r.scope_id AS b, r.role_name AS c
         FROM api_keys k LEFT JOIN api_key_roles r ON r.api_key_id = k.id WHERE k.public_key = ${publicKey}
       UNION ALL
-      SELECT k.id, k.org_id, k.ha1_md5, k.ha1_sha256, 'l', l.cidr_block, NULL, NULL
+      SELECT ${sql.raw(KEY_COLUMNS)}, 'l', l.cidr_block, NULL, NULL
         FROM api_keys k JOIN api_key_access_list l ON l.api_key_id = k.id WHERE k.public_key = ${publicKey}
-      ORDER BY 5, 6`.execute(this.db);
+      ORDER BY 9, 10`.execute(this.db);
     return res.rows;
   }
 
@@ -363,7 +405,11 @@ export class Authenticator {
     if (!userId) return undefined;
     const roles = await users.roles(this.db, userId);
     const entry: UserEntry = {
-      ha1s: creds.map((c) => ({ ha1Md5: c.ha1Md5, ha1Sha256: c.ha1Sha256 })),
+      ha1s: creds.map((c) => ({
+        ha1Md5: c.ha1Md5,
+        ha1Sha256: c.ha1Sha256,
+        expiresMs: msOf(c.expiresAt, Number.POSITIVE_INFINITY),
+      })),
       authenticated: {
         ok: true,
         principal: makePrincipal('user', userId, username, null, roles),

@@ -14,6 +14,7 @@ const records: ApiKeyRecord[] = [
     desc: 'Test Docs Service User',
     keyTail: 'db2c132ca78d',
     created: '2019-01-22T16:37:07Z',
+    expiresAt: null,
     roles: [{ scope: 'org', scopeId: '5980cfc70b6d97029d82e3f6', roleName: 'ORG_MEMBER' }],
   },
   {
@@ -24,6 +25,7 @@ const records: ApiKeyRecord[] = [
     desc: 'quote " backslash \\ newline \n tab \t unicode é ☃ 𝄞',
     keyTail: '000000000000',
     created: '2019-01-22T16:37:08Z',
+    expiresAt: null,
     roles: [
       { scope: 'org', scopeId: '5980cfc70b6d97029d82e3f6', roleName: 'ORG_OWNER' },
       { scope: 'group', scopeId: '5980cfc70b6d97029d82e3f7', roleName: 'GROUP_READ_ONLY' },

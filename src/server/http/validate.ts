@@ -23,6 +23,8 @@ interface SchemaNode {
   maxItems?: number;
   minimum?: number;
   maximum?: number;
+  /** null is a value of this property (it clears something), not an absent field. */
+  'x-nullable'?: boolean;
   /** At least one of these properties must be present (PATCH bodies). */
   'x-atLeastOne'?: string[];
 }
@@ -55,6 +57,7 @@ function checkObject(node: SchemaNode, obj: Record<string, unknown>): void {
   const required = new Set(node.required ?? []);
   for (const [key, sub] of Object.entries(props)) {
     const value = obj[key];
+    if (value === null && sub['x-nullable']) continue;
     if (value === undefined || value === null) {
       if (required.has(key)) throw new ApiError('MISSING_ATTRIBUTE', [key]);
       delete obj[key];

@@ -35,7 +35,8 @@ export type ApiKeyCreateBody = Static<typeof ApiKeyCreateBody>;
 
 export const ApiKeyUpdateBody = Type.Object(
   { desc: Type.Optional(DescSchema), roles: Type.Optional(Roles), expiresAt: Type.Optional(ExpiresAtSchema) },
-  { 'x-atLeastOne': ['desc', 'roles', 'expiresAt'] },
+  // Ops Manager's message names desc and roles; the extension alone is enough too.
+  { 'x-atLeastOne': ['desc', 'roles'], 'x-orAlso': ['expiresAt'] },
 );
 export type ApiKeyUpdateBody = Static<typeof ApiKeyUpdateBody>;
 

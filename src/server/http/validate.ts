@@ -27,6 +27,8 @@ interface SchemaNode {
   'x-nullable'?: boolean;
   /** At least one of these properties must be present (PATCH bodies). */
   'x-atLeastOne'?: string[];
+  /** Further properties that satisfy `x-atLeastOne` without being named in its message (extensions). */
+  'x-orAlso'?: string[];
 }
 
 /** Validates a parsed body against a schema and returns it typed. */
@@ -66,7 +68,8 @@ function checkObject(node: SchemaNode, obj: Record<string, unknown>): void {
     checkValue(sub, value, key);
   }
   const oneOf = node['x-atLeastOne'];
-  if (oneOf && !oneOf.some((k) => obj[k] !== undefined))
+  const present = (k: string) => obj[k] !== undefined;
+  if (oneOf && !oneOf.some(present) && !node['x-orAlso']?.some(present))
     throw new ApiError('MISSING_ATTRIBUTE', [oneOf.join(' or ')]);
 }
 

@@ -221,9 +221,10 @@ describe('key lifecycle through the SDK and the CLI', { timeout: 300_000 }, () =
     );
   });
 
-  it('CLI: a personal API key created with --expires is refused from then on', async () => {
-    // Far enough ahead for the CLI process to start on a loaded machine.
-    const expires = iso(Math.ceil(Date.now() / 1000) * 1000 + 12_000);
+  it('CLI: a personal API key created with --expires carries that expiry', async () => {
+    // An hour ahead, however slowly the CLI starts; the refusal at the expiry itself is proven on a clock
+    // the test holds (keyLifecycle.test.ts).
+    const expires = iso(Date.now() + 3600_000);
     const r = await run(['users', 'create-key', 'admin@example.com', '--expires', expires], {
       ...env,
       PAKMAN_DATABASE_URL: s.databaseUrl,
@@ -232,8 +233,8 @@ describe('key lifecycle through the SDK and the CLI', { timeout: 300_000 }, () =
     const apiKey = r.stdout.trim().split('\n').at(-1)!;
     const personal = { username: 'admin@example.com', password: apiKey };
     expect((await digest(personal, 'GET', `${s.base}/orgs/${orgId}`)).status).toBe(200);
-    await sleep(Date.parse(expires) - Date.now() + 50);
-    expect((await digest(personal, 'GET', `${s.base}/orgs/${orgId}`)).status).toBe(401);
+    const rows = await s.conn.db.selectFrom('user_api_keys').select('expires_at').execute();
+    expect(rows.map((row) => row.expires_at)).toContain(expires);
     const bad = await run(['users', 'create-key', 'admin@example.com', '--expires', 'tomorrow'], {
       ...env,
       PAKMAN_DATABASE_URL: s.databaseUrl,

@@ -46,6 +46,7 @@ export async function resolveExpiry(
   now: number,
   creating: boolean,
 ): Promise<string | null | undefined> {
+  if (input === undefined && !creating) return undefined;
   let ms: number | undefined;
   if (typeof input === 'string') {
     ms = parseIsoSeconds(input);

@@ -42,6 +42,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`CREATE INDEX api_keys_expiring ON api_keys (expires_at) WHERE expires_at IS NOT NULL AND expiry_noticed = 0`.execute(
     db,
   );
+  // Likewise for the ended grace periods the sweep forgets.
+  await sql`CREATE INDEX api_keys_grace ON api_keys (prev_valid_until) WHERE prev_valid_until IS NOT NULL`.execute(
+    db,
+  );
   await db.schema
     .createTable('api_key_usage')
     .addColumn('api_key_id', 'text', (c) => c.notNull().references('api_keys.id').onDelete('cascade'))

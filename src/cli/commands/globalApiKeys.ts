@@ -38,7 +38,8 @@ export function registerGlobalApiKeyCommands(program: Command): void {
 
   withClientOptions(keys.command('describe <apiKeyId>').description('show one global key')).action(
     clientAction(async ({ client, output }, keyId: string) => {
-      printEntity(output, API_KEY_COLUMNS, await client.globalApiKeys.get(keyId));
+      const key = await client.globalApiKeys.get(keyId);
+      printEntity(output, keyColumns(key), key);
     }),
   );
 

@@ -43,11 +43,8 @@ export function registerOrgApiKeyCommands(orgs: Command): void {
 
   orgOption(withClientOptions(keys.command('describe <apiKeyId>').description('show one key'))).action(
     clientAction(async (ctx, keyId: string, opts: OrgOpt) => {
-      printEntity(
-        ctx.output,
-        API_KEY_COLUMNS,
-        await ctx.client.orgApiKeys.get(orgIdOf(opts.orgId, ctx), keyId),
-      );
+      const key = await ctx.client.orgApiKeys.get(orgIdOf(opts.orgId, ctx), keyId);
+      printEntity(ctx.output, keyColumns(key), key);
     }),
   );
 

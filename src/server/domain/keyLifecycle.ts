@@ -15,10 +15,8 @@ import { recordEvent } from './audit.js';
 import { type Actor, isoSeconds, type ServiceDeps } from './context.js';
 import { assertCanTouch } from './globalKeys.js';
 
-/** The longest grace period a rotation may give the replaced secret: 7 days. */
-export const MAX_GRACE_SECONDS = 604_800;
-/** The longest cap an org may set on key lifetimes: 10 years. */
-export const MAX_LIFETIME_SECONDS = 315_360_000;
+// The bounds of graceSeconds (0 to 7 days) and maxKeyLifetimeSeconds (60 s to 10 years) are in the body
+// schemas (schema/bodies.ts), which the SDK shares.
 /** How long hourly usage is kept. */
 export const USAGE_RETENTION_DAYS = 90;
 

@@ -9,7 +9,7 @@ import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newObjectId } from '../src/schema/ids.js';
 import type { RoleAssignment, RoleName } from '../src/schema/roles.js';
-import { generateKeyPair } from '../src/server/auth/credentials.js';
+import { generateKeyPair, storedSecret } from '../src/server/auth/credentials.js';
 import { DatabaseReplayGuard, replayKey } from '../src/server/auth/replay.js';
 import { UsageRecorder } from '../src/server/auth/usage.js';
 import { type Connection, connect, isUniqueViolation, migrate } from '../src/server/storage/connect.js';
@@ -18,6 +18,7 @@ import { migrationProvider } from '../src/server/storage/migrations/index.js';
 import { readerFor, statement } from '../src/server/storage/reader.js';
 import { apiKeys, type NewApiKey } from '../src/server/storage/repositories/apiKeys.js';
 import { consoleSessions } from '../src/server/storage/repositories/consoleSessions.js';
+import { keyLifecycle } from '../src/server/storage/repositories/keyLifecycle.js';
 import { orgs } from '../src/server/storage/repositories/orgs.js';
 import { settings } from '../src/server/storage/repositories/settings.js';
 import { users } from '../src/server/storage/repositories/users.js';
@@ -201,6 +202,7 @@ describe.each(DIALECTS)('storage contract (%s)', (dialect) => {
         desc: 'a0',
         keyTail: k.keyTail,
         created: k.created,
+        expiresAt: null,
         roles: [
           org(orgA, 'ORG_OWNER'),
           group(proj1, 'GROUP_OWNER'),
@@ -320,6 +322,7 @@ describe.each(DIALECTS)('storage contract (%s)', (dialect) => {
         orgId: orgA,
         publicKey: k.publicKey,
         desc: 'a1',
+        expiresAt: null,
       });
       expect(await apiKeys.lock(conn.db, nextId())).toBeUndefined();
       expect((await apiKeys.findById(conn.db, k.id))?.desc).toBe('a1');
@@ -439,7 +442,7 @@ describe.each(DIALECTS)('storage contract (%s)', (dialect) => {
     expect(await users.findById(conn.db, id)).toMatchObject({ ...user, roles: [global('GLOBAL_OWNER')] });
     expect((await users.findByUsername(conn.db, 'contract@example.com'))?.id).toBe(id);
     expect(await users.personalKeyCredentials(conn.db, 'contract@example.com')).toEqual([
-      { userId: id, ha1Md5: m.ha1Md5, ha1Sha256: m.ha1Sha256 },
+      { userId: id, ha1Md5: m.ha1Md5, ha1Sha256: m.ha1Sha256, expiresAt: null },
     ]);
     expect(await users.any(conn.db)).toBe(true);
     const dup = await failure(users.insert(conn.db, { ...user, id: nextId(), passwordHash: 'x' }, []));
@@ -620,6 +623,171 @@ describe.each(DIALECTS)('storage contract (%s)', (dialect) => {
     });
     expect(rows[1]!.last_used).toBe(latest.get(blocks[1]!));
     expect(rows[1]!.last_used_address).toBe('192.0.2.3');
+  });
+
+  it('key usage: hourly counts from several nodes add up, lastUsed only moves forward, deleted keys are skipped', async () => {
+    const orgId = nextId();
+    await orgs.insert(conn.db, { id: orgId, name: 'Key usage', created: '2024-01-01T00:00:00Z' });
+    const key = newKey(orgId);
+    const gone = newKey(orgId);
+    await apiKeys.insert(conn.db, key, []);
+    await apiKeys.insert(conn.db, gone, []);
+    const dbs = await nodes(3);
+    const recorders = dbs.map((db) => new UsageRecorder(db, 3_600_000));
+    const t0 = Date.parse('2024-05-01T10:00:00Z');
+    const perNode = [400, 250, 150];
+    // Each node's uses straddle the hour: 10:59:xx then 11:00:xx, in one batch.
+    recorders.forEach((rec, i) => {
+      for (let n = 0; n < perNode[i]!; n++)
+        rec.used(key.id, t0 + (n % 2 === 0 ? 59 * 60_000 : 60 * 60_000) + i);
+      rec.used(gone.id, t0);
+    });
+    recorders[2]!.used(key.id, t0 + 2 * 3_600_000 + 5 * 60_000 + 30_000);
+    await apiKeys.delete(conn.db, gone.id);
+    if (dialect === 'postgres') await Promise.all(recorders.map((rec) => rec.flush()));
+    else for (const rec of recorders) await rec.flush();
+    // An older use flushed later leaves lastUsed where it is.
+    recorders[0]!.used(key.id, t0);
+    for (const rec of recorders) await rec.close();
+    const hours = await keyLifecycle.usage(conn.db, key.id, '2024-05-01T00:00:00Z', '2024-05-02T00:00:00Z');
+    expect(hours).toEqual([
+      { start: '2024-05-01T10:00:00Z', count: 200 + 125 + 75 + 1 },
+      { start: '2024-05-01T11:00:00Z', count: 200 + 125 + 75 },
+      { start: '2024-05-01T12:00:00Z', count: 1 },
+    ]);
+    expect(await keyLifecycle.lastUsed(conn.db, key.id)).toBe('2024-05-01T12:05:00Z');
+    expect(await keyLifecycle.lastUsed(conn.db, gone.id)).toBeUndefined();
+    const left = await conn.db
+      .selectFrom('api_key_usage')
+      .select('api_key_id')
+      .where('api_key_id', '=', gone.id)
+      .execute();
+    expect(left).toEqual([]);
+  });
+
+  it('key lifecycle: expiry, rotation, the expiry claim (once across nodes), policy, unused keys, sweeps', async () => {
+    const orgId = nextId();
+    await orgs.insert(conn.db, { id: orgId, name: 'Lifecycle', created: '2024-01-01T00:00:00Z' });
+    const a = newKey(orgId);
+    const b = { ...newKey(orgId), expiresAt: '2024-06-01T00:00:00Z' };
+    await apiKeys.insert(conn.db, a, []);
+    await apiKeys.insert(conn.db, b, []);
+    expect((await apiKeys.findById(conn.db, b.id))?.expiresAt).toBe('2024-06-01T00:00:00Z');
+    await keyLifecycle.setExpiry(conn.db, a.id, '2024-06-01T00:00:10Z');
+    expect((await apiKeys.lock(conn.db, a.id))?.expiresAt).toBe('2024-06-01T00:00:10Z');
+    // Claims: each expired key once, however many nodes ask at the same moment.
+    const dbs = await nodes(3);
+    const claims = await Promise.all(
+      dbs.map((db) =>
+        db.transaction().execute((trx) => keyLifecycle.claimExpired(trx, '2024-06-01T00:00:05Z')),
+      ),
+    );
+    expect(claims.flat().map((c) => c.id)).toEqual([b.id]);
+    expect(await keyLifecycle.claimExpired(conn.db, '2024-06-01T00:00:10Z')).toEqual([
+      { id: a.id, orgId, publicKey: a.publicKey, expiresAt: '2024-06-01T00:00:10Z' },
+    ]);
+    expect(await keyLifecycle.claimExpired(conn.db, '2025-01-01T00:00:00Z')).toEqual([]);
+    // A new expiry is claimable afresh.
+    await keyLifecycle.setExpiry(conn.db, a.id, '2024-07-01T00:00:00Z');
+    expect((await keyLifecycle.claimExpired(conn.db, '2025-01-01T00:00:00Z')).map((c) => c.id)).toEqual([
+      a.id,
+    ]);
+
+    // Rotation keeps the old HA1 values (moved in SQL) beside the new ones until the grace end.
+    const before = await apiKeys.findCredential(conn.db, a.publicKey);
+    const next = storedSecret(a.publicKey, 'new-secret-0000-0000-000000000000');
+    await keyLifecycle.rotate(conn.db, a.id, next, '2024-06-01T01:00:00Z');
+    const row = await conn.db
+      .selectFrom('api_keys')
+      .select(['ha1_md5', 'ha1_sha256', 'key_tail', 'prev_ha1_md5', 'prev_ha1_sha256', 'prev_valid_until'])
+      .where('id', '=', a.id)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({
+      ha1_md5: next.ha1Md5,
+      ha1_sha256: next.ha1Sha256,
+      key_tail: next.keyTail,
+      prev_ha1_md5: before?.ha1Md5,
+      prev_ha1_sha256: before?.ha1Sha256,
+      prev_valid_until: '2024-06-01T01:00:00Z',
+    });
+    expect(await keyLifecycle.graceEnd(conn.db, a.id)).toBe('2024-06-01T01:00:00Z');
+    await keyLifecycle.sweep(conn.db, '2024-06-01T00:59:59Z', '2000-01-01T00:00:00Z');
+    expect(await keyLifecycle.graceEnd(conn.db, a.id)).toBe('2024-06-01T01:00:00Z');
+    await keyLifecycle.sweep(conn.db, '2024-06-01T01:00:00Z', '2000-01-01T00:00:00Z');
+    expect(await keyLifecycle.graceEnd(conn.db, a.id)).toBeNull();
+    await keyLifecycle.rotate(conn.db, a.id, storedSecret(a.publicKey, 'x'), null);
+    const none = await conn.db
+      .selectFrom('api_keys')
+      .select(['prev_ha1_md5', 'prev_valid_until'])
+      .where('id', '=', a.id)
+      .executeTakeFirstOrThrow();
+    expect(none).toEqual({ prev_ha1_md5: null, prev_valid_until: null });
+
+    // Policy: none, set, changed, removed.
+    expect(await keyLifecycle.maxLifetime(conn.db, orgId)).toBeNull();
+    await keyLifecycle.setMaxLifetime(conn.db, orgId, 3600);
+    await keyLifecycle.setMaxLifetime(conn.db, orgId, 7200);
+    expect(await keyLifecycle.maxLifetime(conn.db, orgId)).toBe(7200);
+    await keyLifecycle.setMaxLifetime(conn.db, orgId, null);
+    expect(await keyLifecycle.maxLifetime(conn.db, orgId)).toBeNull();
+
+    // Unused: by last use, else by creation; paged with the whole count.
+    await conn.db
+      .updateTable('api_keys')
+      .set({ last_used: '2024-06-10T00:00:00Z' })
+      .where('id', '=', b.id)
+      .execute();
+    const old = await keyLifecycle.unused(conn.db, orgId, '2024-06-05T00:00:00Z', 0, 10);
+    expect(old.items.map((u) => u.key.id)).toEqual([a.id]);
+    expect(old.items[0]!.lastUsed).toBeNull();
+    const both = await keyLifecycle.unused(conn.db, orgId, '2024-07-01T00:00:00Z', 1, 10);
+    expect(both.totalCount).toBe(2);
+    expect(both.items.map((u) => [u.key.id, u.lastUsed])).toEqual([[b.id, '2024-06-10T00:00:00Z']]);
+
+    // Usage older than the retention goes with the sweep.
+    await conn.db
+      .insertInto('api_key_usage')
+      .values([
+        { api_key_id: b.id, hour: '2024-01-01T00:00:00Z', count: 3 },
+        { api_key_id: b.id, hour: '2024-06-01T00:00:00Z', count: 4 },
+      ])
+      .execute();
+    await keyLifecycle.sweep(conn.db, '2024-06-02T00:00:00Z', '2024-03-01T00:00:00Z');
+    expect(await keyLifecycle.usage(conn.db, b.id, '2000-01-01T00:00:00Z', '2100-01-01T00:00:00Z')).toEqual([
+      { start: '2024-06-01T00:00:00Z', count: 4 },
+    ]);
+  });
+
+  it('key lifecycle triggers: expiry and rotation bump the auth generation and the list version; usage does not', async () => {
+    const orgId = nextId();
+    await orgs.insert(conn.db, { id: orgId, name: 'Triggers', created: '2024-01-01T00:00:00Z' });
+    const k = newKey(orgId);
+    await apiKeys.insert(conn.db, k, []);
+    const read = async () => {
+      const gen = await conn.db
+        .selectFrom('auth_generation' as never)
+        .select('gen' as never)
+        .executeTakeFirstOrThrow();
+      const ver = await conn.db
+        .selectFrom('api_key_counts' as never)
+        .select('version' as never)
+        .where('org_key' as never, '=', orgId as never)
+        .executeTakeFirstOrThrow();
+      return [Number((gen as { gen: number }).gen), Number((ver as { version: number }).version)];
+    };
+    const [g0, v0] = await read();
+    await keyLifecycle.setExpiry(conn.db, k.id, '2030-01-01T00:00:00Z');
+    const [g1, v1] = await read();
+    expect([g1! > g0!, v1! > v0!]).toEqual([true, true]);
+    await keyLifecycle.rotate(conn.db, k.id, storedSecret(k.publicKey, 'y'), '2030-01-01T00:00:00Z');
+    const [g2, v2] = await read();
+    expect([g2! > g1!, v2! > v1!]).toEqual([true, true]);
+    await conn.db
+      .updateTable('api_keys')
+      .set({ last_used: '2024-01-01T00:00:00Z', expiry_noticed: 1 })
+      .where('id', '=', k.id)
+      .execute();
+    expect(await read()).toEqual([g2, v2]);
   });
 
   it('replay memory in the database: a triple is first-used once across nodes, and expired ones are swept', async () => {

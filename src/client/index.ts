@@ -5,6 +5,8 @@
 export type {
   AccessListAddBody,
   ApiKeyCreateBody,
+  ApiKeyPolicyBody,
+  ApiKeyRotateBody,
   ApiKeyUpdateBody,
   FirstUserBody,
   GlobalAccessListCreateBody,
@@ -20,10 +22,12 @@ export type { ErrorCode } from '../schema/errors.js';
 export type {
   AccessListEntry,
   ApiKey,
+  ApiKeyPolicy,
   ErrorBody,
   Event,
   FirstUserResponse,
   GlobalAccessListEntry,
+  KeyUsage,
   Link,
   List,
   Org,
@@ -34,11 +38,13 @@ export type {
 } from '../schema/responses.js';
 export {
   AccessListEntrySchema,
+  ApiKeyPolicySchema,
   ApiKeySchema,
   ErrorBodySchema,
   EventSchema,
   FirstUserResponseSchema,
   GlobalAccessListEntrySchema,
+  KeyUsageSchema,
   LinkSchema,
   ListSchema,
   OrgSchema,

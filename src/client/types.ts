@@ -9,6 +9,18 @@ import type { PageOptions } from './core.js';
 /** `POST /groups/{PROJECT-ID}/apiKeys`: a new org key holding only project roles. */
 export type ProjectKeyCreateBody = Omit<ApiKeyCreateBody, 'roles'> & { roles: GroupRole[] };
 
+/** `GET …/apiKeys/{ID}/usage`: the range (ISO-8601 UTC seconds) and bucket size. */
+export interface KeyUsageOptions {
+  start?: string | undefined;
+  end?: string | undefined;
+  granularity?: 'HOURLY' | 'DAILY' | undefined;
+}
+
+/** `GET /orgs/{ORG-ID}/apiKeys/unused`: keys with no use in `days` days (default 30), paged. */
+export interface UnusedKeysOptions extends PageOptions {
+  days?: number | undefined;
+}
+
 /** Filters of the event lists. */
 export interface EventFilter {
   /** Event type names; several are OR-ed. */

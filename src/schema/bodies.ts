@@ -20,14 +20,40 @@ export type OrgCreateBody = Static<typeof OrgCreateBody>;
 export const OrgUpdateBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 250 }) });
 export type OrgUpdateBody = Static<typeof OrgUpdateBody>;
 
-export const ApiKeyCreateBody = Type.Object({ desc: DescSchema, roles: Roles });
+/**
+ * A key's expiry (an extension, docs/compatibility.md): ISO-8601 UTC with second precision, or null for
+ * none (`x-nullable`: null is a value here, not an absent field).
+ */
+export const ExpiresAtSchema = Type.Unsafe<string | null>({ type: 'string', 'x-nullable': true });
+
+export const ApiKeyCreateBody = Type.Object({
+  desc: DescSchema,
+  roles: Roles,
+  expiresAt: Type.Optional(ExpiresAtSchema),
+});
 export type ApiKeyCreateBody = Static<typeof ApiKeyCreateBody>;
 
 export const ApiKeyUpdateBody = Type.Object(
-  { desc: Type.Optional(DescSchema), roles: Type.Optional(Roles) },
-  { 'x-atLeastOne': ['desc', 'roles'] },
+  { desc: Type.Optional(DescSchema), roles: Type.Optional(Roles), expiresAt: Type.Optional(ExpiresAtSchema) },
+  // Ops Manager's message names desc and roles; the extension alone is enough too.
+  { 'x-atLeastOne': ['desc', 'roles'], 'x-orAlso': ['expiresAt'] },
 );
 export type ApiKeyUpdateBody = Static<typeof ApiKeyUpdateBody>;
+
+/** `POST …/apiKeys/{ID}/rotate`: how long the replaced private key keeps working, 0 to 7 days. */
+export const ApiKeyRotateBody = Type.Object({ graceSeconds: Type.Integer({ minimum: 0, maximum: 604_800 }) });
+export type ApiKeyRotateBody = Static<typeof ApiKeyRotateBody>;
+
+/** `PATCH /orgs/{ORG-ID}/apiKeyPolicy`: the cap on new keys' lifetimes, 60 s to 10 years, or null for none. */
+export const ApiKeyPolicyBody = Type.Object({
+  maxKeyLifetimeSeconds: Type.Unsafe<number | null>({
+    type: 'integer',
+    minimum: 60,
+    maximum: 315_360_000,
+    'x-nullable': true,
+  }),
+});
+export type ApiKeyPolicyBody = Static<typeof ApiKeyPolicyBody>;
 
 export const ProjectKeyAssignBody = Type.Object({ roles: Roles });
 export type ProjectKeyAssignBody = Static<typeof ProjectKeyAssignBody>;

@@ -88,6 +88,14 @@ export const ERROR_CATALOG = {
     status: 400,
     detail: 'Cannot delete organization {} while it has projects.',
   },
+  API_KEY_EXPIRY_EXCEEDS_POLICY: {
+    status: 400,
+    detail: "Invalid attribute {}: the organization's API keys may live at most {} seconds.",
+  },
+  API_KEY_ROTATION_IN_PROGRESS: {
+    status: 409,
+    detail: 'API Key {} is being rotated; rotate it again once its previous private key expires at {}.',
+  },
   RATE_LIMITED: { status: 429, detail: 'Resource {} is limited to {} requests every {} minutes.' },
   CONSOLE_SIGN_IN_FAILED: { status: 401, detail: 'The username or password is incorrect.' },
   CONSOLE_SIGN_IN_LOCKED: {

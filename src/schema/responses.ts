@@ -25,7 +25,15 @@ export type Role = Static<typeof RoleSchema>;
 /** A programmatic API key (org, project or global); `privateKey` is in full only when just created. */
 export const ApiKeySchema = Type.Object({
   desc: Type.String(),
+  /** Extension: present (true) only once the key's expiry has passed. */
+  expired: Type.Optional(Type.Boolean()),
+  /** Extension: the key's expiry, only on keys given one. */
+  expiresAt: Type.Optional(Type.String()),
+  /** Extension: on a rotation's answer, when the replaced private key stops working. */
+  graceEndsAt: Type.Optional(Type.String()),
   id: Type.String(),
+  /** Extension: on the unused-keys report, the key's last use (to the minute). */
+  lastUsed: Type.Optional(Type.String()),
   links: Type.Array(LinkSchema),
   privateKey: Type.String(),
   publicKey: Type.String(),
@@ -113,6 +121,8 @@ export const EventSchema = Type.Object({
   apiKeyId: Type.Optional(Type.String()),
   created: Type.String(),
   eventTypeName: Type.String(),
+  expiresAt: Type.Optional(Type.String()),
+  graceEndsAt: Type.Optional(Type.String()),
   groupId: Type.Optional(Type.String()),
   id: Type.String(),
   isGlobalAdmin: Type.Optional(Type.Boolean()),
@@ -128,6 +138,28 @@ export const EventSchema = Type.Object({
 });
 /** An audit event. */
 export type Event = Static<typeof EventSchema>;
+
+/** Extension: a key's usage per hour or day (`GET …/apiKeys/{ID}/usage`). */
+export const KeyUsageSchema = Type.Object({
+  apiKeyId: Type.String(),
+  end: Type.String(),
+  granularity: Type.Union([Type.Literal('HOURLY'), Type.Literal('DAILY')]),
+  lastUsed: Type.Optional(Type.String()),
+  links: Type.Array(LinkSchema),
+  results: Type.Array(Type.Object({ count: Type.Number(), start: Type.String() })),
+  start: Type.String(),
+  total: Type.Number(),
+});
+/** A key's usage per hour or day. */
+export type KeyUsage = Static<typeof KeyUsageSchema>;
+
+/** Extension: an org's key policy (`/orgs/{ORG-ID}/apiKeyPolicy`). */
+export const ApiKeyPolicySchema = Type.Object({
+  maxKeyLifetimeSeconds: Nullable(Type.Number()),
+  orgId: Type.String(),
+});
+/** An org's key policy. */
+export type ApiKeyPolicy = Static<typeof ApiKeyPolicySchema>;
 
 /** A list page of `item`: `{links, results, totalCount}` (api.md §2). */
 export const ListSchema = <T extends TSchema>(item: T) =>

@@ -17,8 +17,10 @@ import { AccessListService } from './domain/accessLists.js';
 import { ApiKeyService } from './domain/apiKeys.js';
 import type { ServiceDeps } from './domain/context.js';
 import { EventService } from './domain/events.js';
+import { ExpirySweeper } from './domain/expirySweeper.js';
 import { GlobalAccessListService } from './domain/globalAccessList.js';
 import { GlobalKeyService } from './domain/globalKeys.js';
+import { KeyLifecycleService } from './domain/keyLifecycle.js';
 import { OrgService } from './domain/orgs.js';
 import { ProjectKeyService } from './domain/projectKeys.js';
 import { ProjectService } from './domain/projects.js';
@@ -34,6 +36,7 @@ import { apiKeyRoutes } from './http/routes/apiKeys.js';
 import { eventRoutes } from './http/routes/events.js';
 import { globalAccessListRoutes } from './http/routes/globalAccessList.js';
 import { globalKeyRoutes } from './http/routes/globalKeys.js';
+import { keyLifecycleRoutes } from './http/routes/keyLifecycle.js';
 import { orgRoutes } from './http/routes/orgs.js';
 import { projectKeyRoutes } from './http/routes/projectKeys.js';
 import { projectRoutes } from './http/routes/projects.js';
@@ -73,6 +76,7 @@ export function allRoutes(deps: ServiceDeps, version: { gitHash: string }): Rout
   return [
     ...serviceRoutes(deps, version),
     ...orgRoutes(new OrgService(deps)),
+    ...keyLifecycleRoutes(new KeyLifecycleService(deps)),
     ...apiKeyRoutes(new ApiKeyService(deps)),
     ...projectRoutes(new ProjectService(deps)),
     ...projectKeyRoutes(new ProjectKeyService(deps)),
@@ -106,7 +110,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const algorithms: DigestAlgorithm[] = deps.sha256 ? ['MD5', 'SHA-256'] : ['MD5'];
   const signer = new NonceSigner(deps.secret, deps.nonceLifetimeSeconds ?? 60);
   const replay = deps.replay ?? new MemoryReplayGuard(clock);
-  const authenticator = new Authenticator(deps.db, signer, replay, new Set(algorithms), clock);
+  const sweeper = new ExpirySweeper(deps.db, clock, (e) => app.log.warn({ err: e }, 'key sweep failed'));
+  const authenticator = new Authenticator(deps.db, signer, replay, new Set(algorithms), clock, () =>
+    sweeper.soon(),
+  );
   const usage = new UsageRecorder(deps.db, deps.usageFlushMs ?? 1000, (e) =>
     app.log.warn({ err: e }, 'usage flush failed'),
   );
@@ -208,7 +215,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onClose', async () => {
     authenticator.close();
     replay.close();
-    await usage.close();
+    await Promise.all([usage.close(), sweeper.close()]);
   });
   return app;
 }

@@ -15,6 +15,7 @@ import {
 } from './client.js';
 import { API_KEY_COLUMNS } from './columns.js';
 import { printCreatedKey } from './keys.js';
+import { keyColumns, parseExpires, registerRotateAndUsage } from './lifecycle.js';
 
 /** Registers `globalapikeys` and its subcommands. */
 export function registerGlobalApiKeyCommands(program: Command): void {
@@ -37,16 +38,25 @@ export function registerGlobalApiKeyCommands(program: Command): void {
 
   withClientOptions(keys.command('describe <apiKeyId>').description('show one global key')).action(
     clientAction(async ({ client, output }, keyId: string) => {
-      printEntity(output, API_KEY_COLUMNS, await client.globalApiKeys.get(keyId));
+      const key = await client.globalApiKeys.get(keyId);
+      printEntity(output, keyColumns(key), key);
     }),
   );
 
   withClientOptions(keys.command('create').description('create a global key (prints its private key once)'))
     .requiredOption('--desc <text>', 'description, 1 to 250 characters')
     .requiredOption('--role <roles>', 'global role(s), repeatable or comma-separated', commaList)
+    .option(
+      '--expires <time>',
+      'refuse the key from then on: ISO-8601 UTC time, or a duration from now (30d)',
+    )
     .action(
-      clientAction(async ({ client, output }, opts: { desc: string; role: string[] }) => {
-        const key = await client.globalApiKeys.create({ desc: opts.desc, roles: opts.role as GlobalRole[] });
+      clientAction(async ({ client, output }, opts: { desc: string; role: string[]; expires?: string }) => {
+        const key = await client.globalApiKeys.create({
+          desc: opts.desc,
+          roles: opts.role as GlobalRole[],
+          ...(opts.expires !== undefined ? { expiresAt: parseExpires(opts.expires, false) } : {}),
+        });
         printCreatedKey(output, key);
       }),
     );
@@ -60,15 +70,39 @@ export function registerGlobalApiKeyCommands(program: Command): void {
       'global roles replacing the current ones, repeatable or comma-separated',
       commaList,
     )
+    .option('--expires <time>', 'new expiry: ISO-8601 UTC time, a duration from now (30d), or never')
     .action(
-      clientAction(async ({ client, output }, keyId: string, opts: { desc?: string; role?: string[] }) => {
-        if (opts.desc === undefined && opts.role === undefined) die('give --desc and/or --role', EXIT.usage);
-        const body: ApiKeyUpdateBody = {};
-        if (opts.desc !== undefined) body.desc = opts.desc;
-        if (opts.role !== undefined) body.roles = opts.role as GlobalRole[];
-        printEntity(output, API_KEY_COLUMNS, await client.globalApiKeys.update(keyId, body));
-      }),
+      clientAction(
+        async (
+          { client, output },
+          keyId: string,
+          opts: { desc?: string; role?: string[]; expires?: string },
+        ) => {
+          if (opts.desc === undefined && opts.role === undefined && opts.expires === undefined)
+            die('give --desc, --role and/or --expires', EXIT.usage);
+          const body: ApiKeyUpdateBody = {};
+          if (opts.desc !== undefined) body.desc = opts.desc;
+          if (opts.role !== undefined) body.roles = opts.role as GlobalRole[];
+          if (opts.expires !== undefined) body.expiresAt = parseExpires(opts.expires, true);
+          const key = await client.globalApiKeys.update(keyId, body);
+          printEntity(output, keyColumns(key), key);
+        },
+      ),
     );
+
+  registerRotateAndUsage(
+    keys,
+    (c) => c,
+    (ctx) => ({
+      rotate: (keyId, graceSeconds) => ctx.client.globalApiKeys.rotate(keyId, { graceSeconds }),
+      usage: (keyId, o) =>
+        ctx.client.globalApiKeys.usage(keyId, {
+          start: o.start,
+          end: o.end,
+          granularity: o.granularity?.toUpperCase() as 'HOURLY' | 'DAILY' | undefined,
+        }),
+    }),
+  );
 
   withClientOptions(keys.command('delete <apiKeyId>').alias('rm').description('delete a global key'))
     .option('--force', 'do not ask for confirmation')

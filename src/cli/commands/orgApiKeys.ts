@@ -17,6 +17,7 @@ import {
 } from './client.js';
 import { API_KEY_COLUMNS } from './columns.js';
 import { printCreatedKey } from './keys.js';
+import { keyColumns, parseExpires, registerOrgLifecycle } from './lifecycle.js';
 
 type OrgOpt = { orgId?: string };
 
@@ -42,11 +43,8 @@ export function registerOrgApiKeyCommands(orgs: Command): void {
 
   orgOption(withClientOptions(keys.command('describe <apiKeyId>').description('show one key'))).action(
     clientAction(async (ctx, keyId: string, opts: OrgOpt) => {
-      printEntity(
-        ctx.output,
-        API_KEY_COLUMNS,
-        await ctx.client.orgApiKeys.get(orgIdOf(opts.orgId, ctx), keyId),
-      );
+      const key = await ctx.client.orgApiKeys.get(orgIdOf(opts.orgId, ctx), keyId);
+      printEntity(ctx.output, keyColumns(key), key);
     }),
   );
 
@@ -55,11 +53,16 @@ export function registerOrgApiKeyCommands(orgs: Command): void {
   )
     .requiredOption('--desc <text>', 'description, 1 to 250 characters')
     .requiredOption('--role <roles>', 'org role(s), repeatable or comma-separated', commaList)
+    .option(
+      '--expires <time>',
+      'refuse the key from then on: ISO-8601 UTC time, or a duration from now (30d)',
+    )
     .action(
-      clientAction(async (ctx, opts: OrgOpt & { desc: string; role: string[] }) => {
+      clientAction(async (ctx, opts: OrgOpt & { desc: string; role: string[]; expires?: string }) => {
         const key = await ctx.client.orgApiKeys.create(orgIdOf(opts.orgId, ctx), {
           desc: opts.desc,
           roles: opts.role as OrgRole[],
+          ...(opts.expires !== undefined ? { expiresAt: parseExpires(opts.expires, false) } : {}),
         });
         printCreatedKey(ctx.output, key);
       }),
@@ -76,18 +79,20 @@ export function registerOrgApiKeyCommands(orgs: Command): void {
       'org roles replacing the current ones, repeatable or comma-separated',
       commaList,
     )
+    .option('--expires <time>', 'new expiry: ISO-8601 UTC time, a duration from now (30d), or never')
     .action(
-      clientAction(async (ctx, keyId: string, opts: OrgOpt & { desc?: string; role?: string[] }) => {
-        if (opts.desc === undefined && opts.role === undefined) die('give --desc and/or --role', EXIT.usage);
-        const body: ApiKeyUpdateBody = {};
-        if (opts.desc !== undefined) body.desc = opts.desc;
-        if (opts.role !== undefined) body.roles = opts.role as OrgRole[];
-        printEntity(
-          ctx.output,
-          API_KEY_COLUMNS,
-          await ctx.client.orgApiKeys.update(orgIdOf(opts.orgId, ctx), keyId, body),
-        );
-      }),
+      clientAction(
+        async (ctx, keyId: string, opts: OrgOpt & { desc?: string; role?: string[]; expires?: string }) => {
+          if (opts.desc === undefined && opts.role === undefined && opts.expires === undefined)
+            die('give --desc, --role and/or --expires', EXIT.usage);
+          const body: ApiKeyUpdateBody = {};
+          if (opts.desc !== undefined) body.desc = opts.desc;
+          if (opts.role !== undefined) body.roles = opts.role as OrgRole[];
+          if (opts.expires !== undefined) body.expiresAt = parseExpires(opts.expires, true);
+          const key = await ctx.client.orgApiKeys.update(orgIdOf(opts.orgId, ctx), keyId, body);
+          printEntity(ctx.output, keyColumns(key), key);
+        },
+      ),
     );
 
   orgOption(withClientOptions(keys.command('delete <apiKeyId>').alias('rm').description('delete a key')))
@@ -101,5 +106,6 @@ export function registerOrgApiKeyCommands(orgs: Command): void {
       }),
     );
 
+  registerOrgLifecycle(keys, orgOption);
   registerAccessListCommands(keys);
 }

@@ -46,8 +46,11 @@ export function registerUserCommands(program: Command): void {
     .command('create-key <username>')
     .description('create a personal API key; it is printed once, alone on the last line')
     .option('--database-url <url>', 'database (PAKMAN_DATABASE_URL, default sqlite:./data/pakman.db)')
-    .action(async (username: string, opts: { databaseUrl?: string }) => {
-      const { apiKey } = await withUsers(opts.databaseUrl, (s) => s.createPersonalKey(CONSOLE, username));
+    .option('--expires <time>', 'refuse the key from this time on (ISO-8601 UTC, e.g. 2027-01-31T12:00:00Z)')
+    .action(async (username: string, opts: { databaseUrl?: string; expires?: string }) => {
+      const { apiKey } = await withUsers(opts.databaseUrl, (s) =>
+        s.createPersonalKey(CONSOLE, username, opts.expires),
+      );
       process.stdout.write(
         `Personal API key for ${username} (digest username ${username}, password the key; shown only now):\n${apiKey}\n`,
       );

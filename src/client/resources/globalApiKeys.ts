@@ -1,7 +1,8 @@
 /** `/admin/apiKeys`: global (Ops Manager administration) keys. */
-import type { ApiKeyCreateBody, ApiKeyUpdateBody } from '../../schema/bodies.js';
-import type { ApiKey, List } from '../../schema/responses.js';
+import type { ApiKeyCreateBody, ApiKeyRotateBody, ApiKeyUpdateBody } from '../../schema/bodies.js';
+import type { ApiKey, KeyUsage, List } from '../../schema/responses.js';
 import { type Core, type PageOptions, seg } from '../core.js';
+import type { KeyUsageOptions } from '../types.js';
 
 /** Global API keys. */
 export class GlobalApiKeysApi {
@@ -35,6 +36,16 @@ export class GlobalApiKeysApi {
   /** `PATCH /admin/apiKeys/{ID}`. */
   update(keyId: string, body: ApiKeyUpdateBody): Promise<ApiKey> {
     return this.core.json('PATCH', `/admin/apiKeys/${seg(keyId)}`, { body });
+  }
+
+  /** `POST /admin/apiKeys/{ID}/rotate` (extension): a new private key; the old one works until `graceEndsAt`. */
+  rotate(keyId: string, body: ApiKeyRotateBody): Promise<ApiKey> {
+    return this.core.json('POST', `/admin/apiKeys/${seg(keyId)}/rotate`, { body });
+  }
+
+  /** `GET /admin/apiKeys/{ID}/usage` (extension): requests per hour or day. */
+  usage(keyId: string, opts: KeyUsageOptions = {}): Promise<KeyUsage> {
+    return this.core.json('GET', `/admin/apiKeys/${seg(keyId)}/usage`, { query: { ...opts } });
   }
 
   /** `DELETE /admin/apiKeys/{ID}`. */

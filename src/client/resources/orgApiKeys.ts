@@ -1,7 +1,13 @@
 /** `/orgs/{ORG-ID}/apiKeys`: organization programmatic API keys. */
-import type { ApiKeyCreateBody, ApiKeyUpdateBody } from '../../schema/bodies.js';
-import type { ApiKey, List } from '../../schema/responses.js';
+import type {
+  ApiKeyCreateBody,
+  ApiKeyPolicyBody,
+  ApiKeyRotateBody,
+  ApiKeyUpdateBody,
+} from '../../schema/bodies.js';
+import type { ApiKey, ApiKeyPolicy, KeyUsage, List } from '../../schema/responses.js';
 import { type Core, type PageOptions, seg } from '../core.js';
+import type { KeyUsageOptions, UnusedKeysOptions } from '../types.js';
 
 /** Organization API keys. */
 export class OrgApiKeysApi {
@@ -39,6 +45,34 @@ export class OrgApiKeysApi {
   /** `PATCH /orgs/{ORG-ID}/apiKeys/{API-KEY-ID}`: roles replace the key's org roles. */
   update(orgId: string, keyId: string, body: ApiKeyUpdateBody): Promise<ApiKey> {
     return this.core.json('PATCH', this.#path(orgId, keyId), { body });
+  }
+
+  /**
+   * `POST …/apiKeys/{API-KEY-ID}/rotate` (extension): a new private key, in full, once; the old one works
+   * until `graceEndsAt`.
+   */
+  rotate(orgId: string, keyId: string, body: ApiKeyRotateBody): Promise<ApiKey> {
+    return this.core.json('POST', `${this.#path(orgId, keyId)}/rotate`, { body });
+  }
+
+  /** `GET …/apiKeys/{API-KEY-ID}/usage` (extension): requests per hour or day. */
+  usage(orgId: string, keyId: string, opts: KeyUsageOptions = {}): Promise<KeyUsage> {
+    return this.core.json('GET', `${this.#path(orgId, keyId)}/usage`, { query: { ...opts } });
+  }
+
+  /** `GET /orgs/{ORG-ID}/apiKeys/unused` (extension): one page of keys unused for `days` days. */
+  unused(orgId: string, opts: UnusedKeysOptions = {}): Promise<List<ApiKey>> {
+    return this.core.list(`${this.#path(orgId)}/unused`, { ...opts });
+  }
+
+  /** `GET /orgs/{ORG-ID}/apiKeyPolicy` (extension). */
+  policy(orgId: string): Promise<ApiKeyPolicy> {
+    return this.core.json('GET', `/orgs/${seg(orgId)}/apiKeyPolicy`);
+  }
+
+  /** `PATCH /orgs/{ORG-ID}/apiKeyPolicy` (extension): null removes the cap. */
+  setPolicy(orgId: string, body: ApiKeyPolicyBody): Promise<ApiKeyPolicy> {
+    return this.core.json('PATCH', `/orgs/${seg(orgId)}/apiKeyPolicy`, { body });
   }
 
   /** `DELETE /orgs/{ORG-ID}/apiKeys/{API-KEY-ID}`. */

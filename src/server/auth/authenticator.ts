@@ -131,34 +131,54 @@ class TwoGenerationMap<K, V> {
   }
 }
 
-/** What is cached about a programmatic key. */
+/**
+ * What is cached about a programmatic key. Expiry and the replaced secret's grace end are kept as
+ * milliseconds and compared with the clock on every request (issue 16): the cache can never keep a key
+ * alive past them, on any node, and an entry needs no invalidation when they pass.
+ */
 interface KeyEntry {
   ha1Md5: string;
   ha1Sha256: string;
+  /** Refused from this instant on; Infinity: never. */
+  expiresMs: number;
+  /** The HA1 values a rotation replaced, accepted before `prevUntilMs` (0: none). */
+  prevMd5: string;
+  prevSha256: string;
+  prevUntilMs: number;
   authenticated: Authenticated;
 }
 
-/** What is cached about a user's personal API keys. */
+/** What is cached about a user's personal API keys (each refused from its `expiresMs` on). */
 interface UserEntry {
-  ha1s: { ha1Md5: string; ha1Sha256: string }[];
+  ha1s: { ha1Md5: string; ha1Sha256: string; expiresMs: number }[];
   authenticated: Authenticated;
 }
+
+/** Milliseconds of an ISO timestamp column; `none` when null. */
+const msOf = (iso: string | null, none: number) => (iso === null ? none : Date.parse(iso));
+
+const KEY_COLUMNS =
+  'k.id, k.org_id, k.ha1_md5, k.ha1_sha256, k.expires_at, k.prev_ha1_md5, k.prev_ha1_sha256, k.prev_valid_until';
 
 /** A key's credentials, roles and access list in one statement, so one snapshot. */
 const KEY = statement(
   'auth_key',
-  `SELECT k.id, k.org_id, k.ha1_md5, k.ha1_sha256, 'r' AS kind, r.scope AS a, r.scope_id AS b, r.role_name AS c
+  `SELECT ${KEY_COLUMNS}, 'r' AS kind, r.scope AS a, r.scope_id AS b, r.role_name AS c
      FROM api_keys k LEFT JOIN api_key_roles r ON r.api_key_id = k.id WHERE k.public_key = ?
    UNION ALL
-   SELECT k.id, k.org_id, k.ha1_md5, k.ha1_sha256, 'l', l.cidr_block, NULL, NULL
+   SELECT ${KEY_COLUMNS}, 'l', l.cidr_block, NULL, NULL
      FROM api_keys k JOIN api_key_access_list l ON l.api_key_id = k.id WHERE k.public_key = ?
-   ORDER BY 5, 6`,
+   ORDER BY 9, 10`,
 );
 interface KeyRow {
   id: string;
   org_id: string | null;
   ha1_md5: string;
   ha1_sha256: string;
+  expires_at: string | null;
+  prev_ha1_md5: string | null;
+  prev_ha1_sha256: string | null;
+  prev_valid_until: string | null;
   kind: 'r' | 'l';
   a: string | null;
   b: string | null;
@@ -195,6 +215,8 @@ export class Authenticator {
     private readonly replay: ReplayGuard,
     private readonly algorithms: ReadonlySet<DigestAlgorithm>,
     private readonly clock: () => number = Date.now,
+    /** Told when a correct digest was refused because its key had expired (the expiry sweep's cue). */
+    private readonly onExpired: () => void = () => {},
   ) {
     this.#cache = new CredentialCache(readerFor(db));
     this.#heldSince = replay.heldSince ?? Number.NEGATIVE_INFINITY;
@@ -222,7 +244,7 @@ export class Authenticator {
     const nonceState = this.#nonceState(params.nonce, now);
     if (nonceState === 'invalid') return { ok: false, stale: false };
 
-    const who = await this.#verify(params, method);
+    const who = await this.#verify(params, method, now);
     if (!who) return { ok: false, stale: false };
     // Only a correct response earns the stale hint, so it never confirms a guessed key.
     if (nonceState === 'expired') return { ok: false, stale: true };
@@ -310,21 +332,30 @@ export class Authenticator {
    * cached, so it reads both; a known one is read again), and one digest at least is worked out.
    * test/timing.test.ts holds the reads to this; bench/timing.ts measures what is left.
    */
-  async #verify(params: DigestParams, method: string): Promise<Authenticated | null> {
+  async #verify(params: DigestParams, method: string, now: number): Promise<Authenticated | null> {
     const { username } = params;
     let digested = false;
     if (PUBLIC_KEY_RE.test(username)) {
       const hit = this.#cache.get<KeyEntry>(`k:${username}`);
       const key = hit ?? (await this.#key(username));
       if (key) {
-        if (matches(key, params, method)) return key.authenticated;
+        // The secret a rotation replaced counts while its grace lasts (worked out only on a mismatch).
+        const right =
+          matches(key, params, method) ||
+          (now < key.prevUntilMs &&
+            matches({ ha1Md5: key.prevMd5, ha1Sha256: key.prevSha256 }, params, method));
+        if (right) {
+          // An expired key is refused like a wrong one, at the same cost (below).
+          if (now < key.expiresMs) return key.authenticated;
+          this.onExpired();
+        }
         digested = true;
         // The read an unknown key costs (its own, in #key): of a key that cannot exist (public keys are
         // lowercase), so that it also finds no rows, as an unknown key's does.
         if (hit) await this.#keyRows(username.toUpperCase());
       }
     }
-    return this.#verifyUser(params, method, digested);
+    return this.#verifyUser(params, method, now, digested);
   }
 
   /**
@@ -332,17 +363,27 @@ export class Authenticator {
    * node): when no cached key matches, they are read afresh — as they are for an unknown username — and
    * the user's roles only once one of them matches.
    */
-  async #verifyUser(params: DigestParams, method: string, digested: boolean): Promise<Authenticated | null> {
+  async #verifyUser(
+    params: DigestParams,
+    method: string,
+    now: number,
+    digested: boolean,
+  ): Promise<Authenticated | null> {
     const { username } = params;
     const cacheKey = `u:${username}`;
     const hit = this.#cache.get<UserEntry>(cacheKey);
-    if (hit) for (const cred of hit.ha1s) if (matches(cred, params, method)) return hit.authenticated;
+    if (hit)
+      for (const cred of hit.ha1s)
+        if (now < cred.expiresMs && matches(cred, params, method)) return hit.authenticated;
     const epoch = this.#cache.epoch();
     const creds = await users.personalKeyCredentials(this.db, username);
     // Keys checked above already failed: a digest for each new one only (a refusal of a known user then
     // works out as many digests as its keys, like an unknown user's one decoy for its one key).
     const match = creds.find(
-      (cred) => !hit?.ha1s.some((h) => h.ha1Md5 === cred.ha1Md5) && matches(cred, params, method),
+      (cred) =>
+        !hit?.ha1s.some((h) => h.ha1Md5 === cred.ha1Md5) &&
+        now < msOf(cred.expiresAt, Number.POSITIVE_INFINITY) &&
+        matches(cred, params, method),
     );
     if (!match) {
       // No key to check: one digest on a decoy, as a caller with one key costs.
@@ -351,7 +392,11 @@ export class Authenticator {
     }
     const roles = await users.roles(this.db, match.userId);
     const entry: UserEntry = {
-      ha1s: creds.map((c) => ({ ha1Md5: c.ha1Md5, ha1Sha256: c.ha1Sha256 })),
+      ha1s: creds.map((c) => ({
+        ha1Md5: c.ha1Md5,
+        ha1Sha256: c.ha1Sha256,
+        expiresMs: msOf(c.expiresAt, Number.POSITIVE_INFINITY),
+      })),
       authenticated: {
         ok: true,
         principal: makePrincipal('user', match.userId, username, null, roles),
@@ -383,9 +428,14 @@ export class Authenticator {
       else if (r.a !== null)
         roles.push({ scope: r.a as RoleScope, scopeId: r.b ?? '', roleName: r.c as RoleName });
     }
+    const prevUntilMs = first.prev_ha1_md5 === null ? 0 : msOf(first.prev_valid_until, 0);
     const entry: KeyEntry = {
       ha1Md5: first.ha1_md5,
       ha1Sha256: first.ha1_sha256,
+      expiresMs: msOf(first.expires_at, Number.POSITIVE_INFINITY),
+      prevMd5: first.prev_ha1_md5 ?? '',
+      prevSha256: first.prev_ha1_sha256 ?? '',
+      prevUntilMs,
       authenticated: {
         ok: true,
         principal: makePrincipal('apiKey', first.id, publicKey, first.org_id, sortRoles(roles)),
@@ -402,12 +452,12 @@ export class Authenticator {
     if (reader) return reader.all<KeyRow>(KEY, [publicKey, publicKey]);
     // A handle without a reader (not opened by connect.ts): the same rows through Kysely.
     const res = await sql<KeyRow>`
-      SELECT k.id, k.org_id, k.ha1_md5, k.ha1_sha256, 'r' AS kind, r.scope AS a, r.scope_id AS b, r.role_name AS c
+      SELECT ${sql.raw(KEY_COLUMNS)}, 'r' AS kind, r.scope AS a, r.scope_id AS b, r.role_name AS c
         FROM api_keys k LEFT JOIN api_key_roles r ON r.api_key_id = k.id WHERE k.public_key = ${publicKey}
       UNION ALL
-      SELECT k.id, k.org_id, k.ha1_md5, k.ha1_sha256, 'l', l.cidr_block, NULL, NULL
+      SELECT ${sql.raw(KEY_COLUMNS)}, 'l', l.cidr_block, NULL, NULL
         FROM api_keys k JOIN api_key_access_list l ON l.api_key_id = k.id WHERE k.public_key = ${publicKey}
-      ORDER BY 5, 6`.execute(this.db);
+      ORDER BY 9, 10`.execute(this.db);
     return res.rows;
   }
 

@@ -6,10 +6,12 @@ import { generateKeyPair } from '../auth/credentials.js';
 import { canChangeRoles, canGrant, type Subject } from '../rbac/policy.js';
 import type { Db } from '../storage/database.js';
 import { type ApiKeyRecord, apiKeys, type LockedKey } from '../storage/repositories/apiKeys.js';
+import { keyLifecycle } from '../storage/repositories/keyLifecycle.js';
 import { orgs } from '../storage/repositories/orgs.js';
 import { sortRoles } from '../storage/repositories/roles.js';
 import { type EventType, recordEvent, recordEvents } from './audit.js';
 import { type Actor, isoSeconds, type ServiceDeps } from './context.js';
+import { recordExpiryChange, resolveExpiry } from './keyLifecycle.js';
 import { bindRoles } from './roles.js';
 
 /** A key just created: the record plus its private key, shown once. */
@@ -60,6 +62,11 @@ export async function lockOrgKey(trx: Db, orgId: string, keyId: string): Promise
 export class ApiKeyService {
   constructor(private readonly deps: ServiceDeps) {}
 
+  /** The clock's now (ms), for wire objects that depend on it (`expired`). */
+  now(): number {
+    return this.deps.clock();
+  }
+
   async list(orgId: string, offset: number, limit: number) {
     // One snapshot (one round trip on PostgreSQL): whether the org exists, the page and the total.
     const page = await apiKeys.pageOfOrg(this.deps.db, orgId, offset, limit);
@@ -81,7 +88,7 @@ export class ApiKeyService {
 
   /**
    * Creates a key in the org holding `roles` (org roles, or project roles of the org's projects;
-   * `groupOrgs` maps each such project to the org, for the grant rule).
+   * `groupOrgs` maps each such project to the org, for the grant rule). `expiresAt`: see resolveExpiry.
    */
   async create(
     actor: Actor,
@@ -89,6 +96,7 @@ export class ApiKeyService {
     desc: string,
     roles: readonly RoleAssignment[],
     groupOrgs: ReadonlyMap<string, string> = new Map(),
+    expiresAt?: string | null,
   ): Promise<CreatedKey> {
     assertCanGrant(actor, roles, groupOrgs);
     const now = this.deps.clock();
@@ -100,11 +108,14 @@ export class ApiKeyService {
       desc,
       keyTail: material.keyTail,
       created: isoSeconds(now),
+      expiresAt: null,
       roles: [...roles],
     };
     await this.deps.db.transaction().execute(async (trx) => {
       await this.#requireOrg(trx, orgId);
+      record.expiresAt = (await resolveExpiry(trx, orgId, expiresAt, now, true)) ?? null;
       await apiKeys.insert(trx, { ...record, ...material }, roles);
+      await recordExpiryChange(trx, this.deps, actor, record, null, record.expiresAt);
       const subject = { orgId, apiKeyId: record.id, targetPublicKey: record.publicKey };
       const groups = new Set(roles.filter((r) => r.scope === 'group').map((r) => r.scopeId));
       await recordEvents(trx, this.deps.clock, actor, [
@@ -116,8 +127,18 @@ export class ApiKeyService {
     return { key: { ...record, roles: sortRoles(record.roles) }, privateKey: material.privateKey };
   }
 
-  /** Changes the description and/or replaces the key's org roles (project roles stay). */
-  async update(actor: Actor, orgId: string, keyId: string, desc?: string, roleNames?: readonly string[]) {
+  /**
+   * Changes the description and/or replaces the key's org roles (project roles stay) and/or sets or (null)
+   * clears its expiry.
+   */
+  async update(
+    actor: Actor,
+    orgId: string,
+    keyId: string,
+    desc?: string,
+    roleNames?: readonly string[],
+    expiresAt?: string | null,
+  ) {
     const roles = roleNames && bindRoles(roleNames, 'org', orgId);
     if (roles) assertCanGrant(actor, roles);
     return this.deps.db.transaction().execute(async (trx) => {
@@ -127,6 +148,11 @@ export class ApiKeyService {
       if (roles) {
         const before = (await apiKeys.roles(trx, keyId)).filter((r) => r.scopeId === orgId);
         assertCanChange(actor, { kind: 'apiKey', id: keyId }, before, roles);
+      }
+      const expiry = await resolveExpiry(trx, orgId, expiresAt, this.deps.clock(), false);
+      if (expiry !== undefined && expiry !== key.expiresAt) {
+        await keyLifecycle.setExpiry(trx, keyId, expiry);
+        await recordExpiryChange(trx, this.deps, actor, key, key.expiresAt, expiry);
       }
       const subject = { orgId, apiKeyId: keyId, targetPublicKey: key.publicKey };
       const changes: [EventType, typeof subject][] = [];

@@ -33,6 +33,11 @@ export type EventType =
   | 'USER_DELETED'
   | 'USER_ROLES_CHANGED'
   | 'USER_API_KEY_CREATED'
+  | 'API_KEY_EXPIRY_SET'
+  | 'API_KEY_EXPIRY_CHANGED'
+  | 'API_KEY_EXPIRED'
+  | 'API_KEY_ROTATED'
+  | 'API_KEY_POLICY_CHANGED'
   | 'USER_API_KEYS_REVOKED';
 
 /** What an event is about. */
@@ -43,6 +48,10 @@ export interface EventSubject {
   targetPublicKey?: string | null;
   targetUsername?: string | null;
   whitelistEntry?: string | null;
+  /** The expiry a lifecycle event set (null: cleared). */
+  expiresAt?: string | null;
+  /** The end of a rotation's grace period. */
+  graceEndsAt?: string | null;
 }
 
 /** Writes one event with `db` (pass the transaction of the change). */
@@ -83,6 +92,8 @@ export async function recordEvents(
         remote_address: actor.remoteAddress,
         whitelist_entry: subject.whitelistEntry ?? null,
         is_global_admin: p && p.global.size > 0 ? 1 : 0,
+        expires_at: subject.expiresAt ?? null,
+        grace_ends_at: subject.graceEndsAt ?? null,
       };
     }),
   );

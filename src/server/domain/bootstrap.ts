@@ -66,6 +66,7 @@ export async function createFirstUser(
     desc: 'Automatically generated Global API key',
     keyTail: material.keyTail,
     created,
+    expiresAt: null,
     roles: [OWNER],
   };
   try {

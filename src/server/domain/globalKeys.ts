@@ -5,9 +5,11 @@ import type { RoleAssignment } from '../../schema/roles.js';
 import { generateKeyPair } from '../auth/credentials.js';
 import type { Db } from '../storage/database.js';
 import { type ApiKeyRecord, apiKeys } from '../storage/repositories/apiKeys.js';
+import { keyLifecycle } from '../storage/repositories/keyLifecycle.js';
 import { assertCanChange, assertCanGrant, type CreatedKey } from './apiKeys.js';
 import { recordEvent } from './audit.js';
 import { type Actor, isoSeconds, type ServiceDeps } from './context.js';
+import { recordExpiryChange, resolveExpiry } from './keyLifecycle.js';
 import { bindRoles } from './roles.js';
 
 /** Global roles are stored with an empty scope id. */
@@ -18,13 +20,22 @@ const GLOBAL_SCOPE = '';
  * that holds it either (otherwise a GLOBAL_USER_ADMIN could strip or remove the owners); and no key adds
  * roles to itself. `roles`: the key's roles after the change (unchanged when only the description changes).
  */
-function assertCanTouch(actor: Actor, key: ApiKeyRecord, roles: readonly RoleAssignment[] = key.roles): void {
+export function assertCanTouch(
+  actor: Actor,
+  key: ApiKeyRecord,
+  roles: readonly RoleAssignment[] = key.roles,
+): void {
   assertCanChange(actor, { kind: 'apiKey', id: key.id }, key.roles, roles);
 }
 
 /** Global key operations; the route's action (GLOBAL_OWNER / GLOBAL_USER_ADMIN to write) ran first. */
 export class GlobalKeyService {
   constructor(private readonly deps: ServiceDeps) {}
+
+  /** The clock's now (ms), for wire objects that depend on it (`expired`). */
+  now(): number {
+    return this.deps.clock();
+  }
 
   async list(offset: number, limit: number) {
     const [items, totalCount] = await Promise.all([
@@ -39,10 +50,16 @@ export class GlobalKeyService {
   }
 
   /** Creates a global key; only global role names fit, and only GLOBAL_OWNER grants GLOBAL_OWNER. */
-  async create(actor: Actor, desc: string, roleNames: readonly string[]): Promise<CreatedKey> {
+  async create(
+    actor: Actor,
+    desc: string,
+    roleNames: readonly string[],
+    expiresAt?: string | null,
+  ): Promise<CreatedKey> {
     const roles = bindRoles(roleNames, 'global', GLOBAL_SCOPE);
     assertCanGrant(actor, roles);
     const now = this.deps.clock();
+    const expiry = (await resolveExpiry(this.deps.db, null, expiresAt, now, true)) ?? null;
     const material = generateKeyPair();
     const record: ApiKeyRecord = {
       id: newObjectId(now),
@@ -51,10 +68,12 @@ export class GlobalKeyService {
       desc,
       keyTail: material.keyTail,
       created: isoSeconds(now),
+      expiresAt: expiry,
       roles,
     };
     await this.deps.db.transaction().execute(async (trx) => {
       await apiKeys.insert(trx, { ...record, ...material }, roles);
+      await recordExpiryChange(trx, this.deps, actor, record, null, expiry);
       await recordEvent(trx, this.deps.clock, actor, 'GLOBAL_API_KEY_CREATED', {
         apiKeyId: record.id,
         targetPublicKey: record.publicKey,
@@ -72,15 +91,21 @@ export class GlobalKeyService {
     keyId: string,
     desc?: string,
     roleNames?: readonly string[],
+    expiresAt?: string | null,
   ): Promise<ApiKeyRecord> {
     const roles = roleNames && bindRoles(roleNames, 'global', GLOBAL_SCOPE);
     if (roles) assertCanGrant(actor, roles);
+    const expiry = await resolveExpiry(this.deps.db, null, expiresAt, this.deps.clock(), false);
     return this.deps.db.transaction().execute(async (trx) => {
       // Lock first, then read, so a racing update or delete has finished (see apiKeys.lock).
       await apiKeys.lock(trx, keyId);
       const key = await this.#requireKey(trx, keyId);
       assertCanTouch(actor, key, roles);
       const subject = { apiKeyId: keyId, targetPublicKey: key.publicKey };
+      if (expiry !== undefined && expiry !== key.expiresAt) {
+        await keyLifecycle.setExpiry(trx, keyId, expiry);
+        await recordExpiryChange(trx, this.deps, actor, key, key.expiresAt, expiry);
+      }
       if (desc !== undefined && desc !== key.desc) {
         await apiKeys.updateDesc(trx, keyId, desc);
         await recordEvent(trx, this.deps.clock, actor, 'GLOBAL_API_KEY_DESCRIPTION_CHANGED', subject);

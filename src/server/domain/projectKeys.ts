@@ -40,16 +40,22 @@ export class ProjectKeyService {
     return { items, totalCount };
   }
 
+  /** The clock's now (ms), for wire objects that depend on it. */
+  now(): number {
+    return this.deps.clock();
+  }
+
   /** Creates a key in the project's org holding only `roleNames` in this project (and no org role). */
   async create(
     actor: Actor,
     groupId: string,
     desc: string,
     roleNames: readonly string[],
+    expiresAt?: string | null,
   ): Promise<CreatedKey> {
     const roles = bindRoles(roleNames, 'group', groupId);
     const { orgId } = await requireProject(this.deps.db, groupId);
-    return this.#keys.create(actor, orgId, desc, roles, new Map([[groupId, orgId]]));
+    return this.#keys.create(actor, orgId, desc, roles, new Map([[groupId, orgId]]), expiresAt);
   }
 
   /** Assigns a key of the project's org, or replaces its roles in this project. */

@@ -15,6 +15,7 @@ import { type UserChanges, type UserRecord, users } from '../storage/repositorie
 import { assertCanGrant } from './apiKeys.js';
 import { type EventType, recordEvent } from './audit.js';
 import { type Actor, isoSeconds, type ServiceDeps } from './context.js';
+import { resolveExpiry } from './keyLifecycle.js';
 
 /** A role as a request names it: `{roleName}` (global), `{orgId, roleName}` or `{groupId, roleName}`. */
 export interface RoleInput {
@@ -197,18 +198,28 @@ export class UserService {
   }
 
   /** Adds a personal API key (a random UUID; only its HA1 and tail are kept) and returns it, once. */
-  async createPersonalKey(actor: Actor, username: string): Promise<{ user: UserRecord; apiKey: string }> {
+  async createPersonalKey(
+    actor: Actor,
+    username: string,
+    expiresAt?: string,
+  ): Promise<{ user: UserRecord; apiKey: string }> {
     const apiKey = randomUUID();
     const user = await this.#byName(username);
     const now = this.deps.clock();
+    // No org, so no cap: only the date is checked (well-formed, in the future).
+    const expiry = (await resolveExpiry(this.deps.db, null, expiresAt, now, true)) ?? null;
     await this.deps.db.transaction().execute(async (trx) => {
       await users.addPersonalKey(trx, {
         id: newObjectId(now),
         userId: user.id,
         created: isoSeconds(now),
+        expiresAt: expiry,
         ...storedSecret(username, apiKey),
       });
-      await recordEvent(trx, this.deps.clock, actor, 'USER_API_KEY_CREATED', { targetUsername: username });
+      await recordEvent(trx, this.deps.clock, actor, 'USER_API_KEY_CREATED', {
+        targetUsername: username,
+        expiresAt: expiry,
+      });
     });
     return { user, apiKey };
   }

@@ -194,9 +194,11 @@ async function admit(deps: PipelineDeps, req: FastifyRequest, reply: FastifyRepl
   // A read runs while the shared replay memory answers; its response waits for that (output.ts).
   if (firstUse !== true) req.ctx.gate = gate(deps, req, firstUse);
   const hits = await accessListHits(deps, req, outcome.caller);
-  if (hits.length > 0) {
-    if (firstUse === true) record(deps, hits);
-    else firstUse.then((first) => first && record(deps, hits), ignore);
+  // A programmatic key's own usage (issue 16) is counted with its access-list hits, once genuine.
+  const key = outcome.caller.principal.kind === 'apiKey' ? outcome.caller.principal.id : undefined;
+  if (hits.length > 0 || key !== undefined) {
+    if (firstUse === true) record(deps, hits, key);
+    else firstUse.then((first) => first && record(deps, hits, key), ignore);
   }
   req.ctx.principal = outcome.caller.principal;
   return true;
@@ -281,8 +283,11 @@ async function accessListHits(deps: PipelineDeps, req: FastifyRequest, who: Auth
   return hits;
 }
 
-function record(deps: PipelineDeps, hits: Hit[]): void {
-  const at = isoSeconds(deps.clock());
+function record(deps: PipelineDeps, hits: Hit[], keyId: string | undefined): void {
+  const now = deps.clock();
+  if (keyId !== undefined) deps.usage.used(keyId, now);
+  if (hits.length === 0) return;
+  const at = isoSeconds(now);
   for (const [table, keyId, cidrBlock, ip] of hits) deps.usage.hit(table, keyId, cidrBlock, ip, at);
 }
 

@@ -14,6 +14,7 @@ const records: ApiKeyRecord[] = [
     desc: 'Test Docs Service User',
     keyTail: 'db2c132ca78d',
     created: '2019-01-22T16:37:07Z',
+    expiresAt: null,
     roles: [{ scope: 'org', scopeId: '5980cfc70b6d97029d82e3f6', roleName: 'ORG_MEMBER' }],
   },
   {
@@ -24,6 +25,7 @@ const records: ApiKeyRecord[] = [
     desc: 'quote " backslash \\ newline \n tab \t unicode é ☃ 𝄞',
     keyTail: '000000000000',
     created: '2019-01-22T16:37:08Z',
+    expiresAt: null,
     roles: [
       { scope: 'org', scopeId: '5980cfc70b6d97029d82e3f6', roleName: 'ORG_OWNER' },
       { scope: 'group', scopeId: '5980cfc70b6d97029d82e3f7', roleName: 'GROUP_READ_ONLY' },
@@ -44,7 +46,7 @@ describe('pre-rendered list items', () => {
           totalCount: 5,
         });
         const fast = listBody(base, 'pretty=x', page, {
-          items: apiKeysToWire(origin, records),
+          items: apiKeysToWire(origin, records, 0),
           totalCount: 5,
         });
         const expected = render(200, plain, { pretty, envelope });
@@ -60,12 +62,41 @@ describe('pre-rendered list items', () => {
   }
 
   it('reuses the wire objects of the same page array, and makes new ones for another origin', () => {
-    const first = apiKeysToWire(origin, records);
-    expect(apiKeysToWire(origin, records)).toBe(first);
-    const other = apiKeysToWire('http://other', records);
+    const first = apiKeysToWire(origin, records, 0);
+    expect(apiKeysToWire(origin, records, 0)).toBe(first);
+    const other = apiKeysToWire('http://other', records, 0);
     expect(other).not.toBe(first);
     expect((other[0] as { links: { href: string }[] }).links[0]!.href).toMatch(/^http:\/\/other\//);
     expect(Object.isFrozen(first[0])).toBe(true);
+  });
+
+  it('makes a page holding a key with an expiry afresh at each call, as the clock says, and keeps none of it', () => {
+    const expiring = [records[0]!, { ...records[1]!, expiresAt: '2030-01-01T00:00:00Z' }];
+    const before = apiKeysToWire(origin, expiring, Date.parse('2029-12-31T23:59:59Z'));
+    const after = apiKeysToWire(origin, expiring, Date.parse('2030-01-01T00:00:00Z'));
+    expect(after).not.toBe(before);
+    expect(before[1]).toEqual({ ...apiKeyToWire(origin, expiring[1]!), expiresAt: '2030-01-01T00:00:00Z' });
+    expect(Object.keys(before[1]!)).toEqual([
+      'desc',
+      'expiresAt',
+      'id',
+      'links',
+      'privateKey',
+      'publicKey',
+      'roles',
+    ]);
+    expect(Object.keys(after[1]!)).toEqual([
+      'desc',
+      'expired',
+      'expiresAt',
+      'id',
+      'links',
+      'privateKey',
+      'publicKey',
+      'roles',
+    ]);
+    expect((after[1] as { expired?: boolean }).expired).toBe(true);
+    expect(Object.keys(after[0]!)).toEqual(['desc', 'id', 'links', 'privateKey', 'publicKey', 'roles']);
   });
 
   it('leaves empty lists and lists of plain objects to the ordinary printer', () => {

@@ -52,10 +52,15 @@ type Carrying<K extends symbol, T> = { [P in K]?: T };
  * origin and frozen, so that one object can serve every request that lists the record. The same page
  * array (storage/keyPages.ts keeps one per page and org version) gives the same array of wire objects.
  */
-export function apiKeysToWire(origin: string, records: readonly ApiKeyRecord[]): object[] {
+export function apiKeysToWire(origin: string, records: readonly ApiKeyRecord[], now: number): object[] {
   const page = records as Carrying<typeof WIRES, Made<object[]>>;
   const hit = page[WIRES];
   if (hit && hit.origin === origin) return hit.made;
+  // A key with an expiry prints `expired` as the clock says at each request: a page holding one is made
+  // afresh every time and never kept (so a kept page, above, holds none; keys without an expiry, Ops
+  // Manager's kind, keep the reuse).
+  if (records.some((k) => k.expiresAt !== null))
+    return records.map((k) => apiKeyToWire(origin, k, undefined, now));
   const wires = records.map((k) => {
     const rec = k as Carrying<typeof WIRE, Made<object>>;
     const known = rec[WIRE];

@@ -25,8 +25,12 @@ interface SchemaNode {
   maxItems?: number;
   minimum?: number;
   maximum?: number;
+  /** null is a value of this property (it clears something), not an absent field. */
+  'x-nullable'?: boolean;
   /** At least one of these properties must be present (PATCH bodies). */
   'x-atLeastOne'?: string[];
+  /** Further properties that satisfy `x-atLeastOne` without being named in its message (extensions). */
+  'x-orAlso'?: string[];
 }
 
 /** Validates a parsed body against a schema and returns it typed. */
@@ -57,6 +61,7 @@ function checkObject(node: SchemaNode, obj: Record<string, unknown>): void {
   const required = new Set(node.required ?? []);
   for (const [key, sub] of Object.entries(props)) {
     const value = obj[key];
+    if (value === null && sub['x-nullable']) continue;
     if (value === undefined || value === null) {
       if (required.has(key)) throw new ApiError('MISSING_ATTRIBUTE', [key]);
       delete obj[key];
@@ -65,7 +70,8 @@ function checkObject(node: SchemaNode, obj: Record<string, unknown>): void {
     checkValue(sub, value, key);
   }
   const oneOf = node['x-atLeastOne'];
-  if (oneOf && !oneOf.some((k) => obj[k] !== undefined))
+  const present = (k: string) => obj[k] !== undefined;
+  if (oneOf && !oneOf.some(present) && !node['x-orAlso']?.some(present))
     throw new ApiError('MISSING_ATTRIBUTE', [oneOf.join(' or ')]);
 }
 

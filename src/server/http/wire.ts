@@ -28,16 +28,26 @@ export function roleToWire(r: RoleAssignment) {
   return { roleName: r.roleName };
 }
 
-/** An API key. `privateKey` in full only in the response that creates it. Global keys link via `orgs/null`. */
-export function apiKeyToWire(origin: string, k: ApiKeyRecord, privateKey?: string) {
+/**
+ * An API key. `privateKey` in full only in the response that creates (or rotates) it. Global keys link via
+ * `orgs/null`. `expiresAt` (and `expired: true` once `now` has reached it) only on keys given an expiry, so
+ * keys without one print exactly as in Ops Manager.
+ */
+export function apiKeyToWire(origin: string, k: ApiKeyRecord, privateKey?: string, now = Date.now()) {
   return {
     desc: k.desc,
+    ...(k.expiresAt !== null ? expiryFields(k.expiresAt, now) : {}),
     id: k.id,
     links: selfLink(`${origin}${API_BASE}/orgs/${k.orgId ?? 'null'}/apiKeys/${k.id}`),
     privateKey: privateKey ?? redactPrivateKey(k.keyTail),
     publicKey: k.publicKey,
     roles: k.roles.map(roleToWire),
   };
+}
+
+/** `expired` (only when true) and `expiresAt`, in that (alphabetical) order. */
+function expiryFields(expiresAt: string, now: number): { expired?: true; expiresAt: string } {
+  return Date.parse(expiresAt) <= now ? { expired: true, expiresAt } : { expiresAt };
 }
 
 /** An organization. */
@@ -129,6 +139,8 @@ export function eventToWire(href: string, e: EventRow) {
     ...opt('apiKeyId', e.api_key_id),
     created: e.created,
     eventTypeName: e.event_type,
+    ...opt('expiresAt', e.expires_at),
+    ...opt('graceEndsAt', e.grace_ends_at),
     ...opt('groupId', e.group_id),
     id: e.id,
     isGlobalAdmin: e.is_global_admin === 1,

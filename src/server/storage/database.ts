@@ -1,5 +1,5 @@
 /** Kysely table types: the row shapes (snake_case) shared by SQLite and PostgreSQL. */
-import type { Kysely } from 'kysely';
+import type { Generated, Kysely } from 'kysely';
 
 /** Key/value settings, e.g. the deployment secret and the bootstrap marker. */
 export interface SettingsTable {
@@ -51,6 +51,8 @@ export interface UserApiKeysTable {
   ha1_sha256: string;
   key_tail: string;
   created: string;
+  /** ISO seconds after which the key is refused; null: never (migration 007). */
+  expires_at: string | null;
 }
 
 /** Programmatic API keys. `org_id` is null for global keys. No private key is ever stored. */
@@ -63,6 +65,29 @@ export interface ApiKeysTable {
   ha1_sha256: string;
   key_tail: string;
   created: string;
+  /** ISO seconds after which the key is refused; null: never (migration 007). */
+  expires_at: string | null;
+  /** HA1 values of the private key the last rotation replaced, valid until `prev_valid_until`. */
+  prev_ha1_md5: string | null;
+  prev_ha1_sha256: string | null;
+  prev_valid_until: string | null;
+  /** Last authenticated use, ISO to the minute (batched by auth/usage.ts). */
+  last_used: string | null;
+  /** 1 once API_KEY_EXPIRED was recorded for the current expiry. */
+  expiry_noticed: Generated<number>;
+}
+
+/** Requests per key and hour (`hour`: ISO `YYYY-MM-DDTHH:00:00Z`), kept 90 days. */
+export interface ApiKeyUsageTable {
+  api_key_id: string;
+  hour: string;
+  count: number;
+}
+
+/** Per org: the longest lifetime, in seconds, a new or patched key may be given (null: no cap). */
+export interface OrgApiKeyPolicyTable {
+  org_id: string;
+  max_key_lifetime_seconds: number | null;
 }
 
 export interface ApiKeyRolesTable extends RoleRow {
@@ -105,6 +130,9 @@ export interface EventsTable {
   remote_address: string | null;
   whitelist_entry: string | null;
   is_global_admin: number;
+  /** Lifecycle events (migration 007): the expiry set, or the end of a rotation's grace period. */
+  expires_at: string | null;
+  grace_ends_at: string | null;
 }
 
 /** Seen digest (nonce, cnonce, nc) triples of the versions before migration 004 (swept, not written). */
@@ -151,6 +179,8 @@ export interface Database {
   user_api_keys: UserApiKeysTable;
   api_keys: ApiKeysTable;
   api_key_roles: ApiKeyRolesTable;
+  api_key_usage: ApiKeyUsageTable;
+  org_api_key_policy: OrgApiKeyPolicyTable;
   api_key_access_list: ApiKeyAccessListTable;
   global_access_list: GlobalAccessListTable;
   events: EventsTable;

@@ -122,7 +122,7 @@ const GLOBAL_PAGE = pageStatement(
   'SELECT id FROM api_keys WHERE org_id IS NULL AND id >= ?1 ORDER BY id LIMIT ?2 + 0 OFFSET ?3',
 );
 
-const RECORD_COLUMNS = `k.id, k.org_id, k.public_key, k.description, k.key_tail, k.created,
+const RECORD_COLUMNS = `k.id, k.org_id, k.public_key, k.description, k.key_tail, k.created, k.expires_at,
        r.scope, r.scope_id, r.role_name, (SELECT version FROM api_key_counts WHERE org_key = ?) AS version
   FROM api_keys k LEFT JOIN api_key_roles r ON r.api_key_id = k.id`;
 const RECORDS = statement(

@@ -25,7 +25,7 @@ export function apiKeyRoutes(keys: ApiKeyService): RouteSpec[] {
           ? await keys.search(params(req).orgId!, search, offset, page.itemsPerPage)
           : await keys.list(params(req).orgId!, offset, page.itemsPerPage);
         // Made once per stored key and reused, bytes included (prerendered.ts): a page is mostly these.
-        const items = apiKeysToWire(req.ctx.origin, result.items);
+        const items = apiKeysToWire(req.ctx.origin, result.items, keys.now());
         return ok(
           listBody(req.ctx.origin + req.ctx.path, req.ctx.rawQuery, page, {
             items,
@@ -46,8 +46,10 @@ export function apiKeyRoutes(keys: ApiKeyService): RouteSpec[] {
           orgId,
           body.desc,
           bindRoles(body.roles, 'org', orgId),
+          undefined,
+          body.expiresAt,
         );
-        return ok(apiKeyToWire(req.ctx.origin, created.key, created.privateKey));
+        return ok(apiKeyToWire(req.ctx.origin, created.key, created.privateKey, keys.now()));
       },
     },
     {
@@ -56,7 +58,7 @@ export function apiKeyRoutes(keys: ApiKeyService): RouteSpec[] {
       action: 'orgKeys.read',
       handler: async (req) => {
         const { orgId, apiKeyId } = params(req);
-        return ok(apiKeyToWire(req.ctx.origin, await keys.get(orgId!, apiKeyId!)));
+        return ok(apiKeyToWire(req.ctx.origin, await keys.get(orgId!, apiKeyId!), undefined, keys.now()));
       },
     },
     {
@@ -69,7 +71,9 @@ export function apiKeyRoutes(keys: ApiKeyService): RouteSpec[] {
         return ok(
           apiKeyToWire(
             req.ctx.origin,
-            await keys.update(actorOf(req), orgId!, apiKeyId!, body.desc, body.roles),
+            await keys.update(actorOf(req), orgId!, apiKeyId!, body.desc, body.roles, body.expiresAt),
+            undefined,
+            keys.now(),
           ),
         );
       },

@@ -18,7 +18,8 @@ export function globalKeyRoutes(keys: GlobalKeyService): RouteSpec[] {
       handler: async (req) => {
         const page = parsePageRequest(query(req));
         const result = await keys.list((page.pageNum - 1) * page.itemsPerPage, page.itemsPerPage);
-        const items = result.items.map((k) => apiKeyToWire(req.ctx.origin, k));
+        const now = keys.now();
+        const items = result.items.map((k) => apiKeyToWire(req.ctx.origin, k, undefined, now));
         return ok(
           listBody(req.ctx.origin + req.ctx.path, req.ctx.rawQuery, page, {
             items,
@@ -33,8 +34,8 @@ export function globalKeyRoutes(keys: GlobalKeyService): RouteSpec[] {
       action: 'globalKeys.write',
       handler: async (req) => {
         const body = validateBody(ApiKeyCreateBody, req.body);
-        const created = await keys.create(actorOf(req), body.desc, body.roles);
-        return ok(apiKeyToWire(req.ctx.origin, created.key, created.privateKey));
+        const created = await keys.create(actorOf(req), body.desc, body.roles, body.expiresAt);
+        return ok(apiKeyToWire(req.ctx.origin, created.key, created.privateKey, keys.now()));
       },
     },
     {
@@ -48,7 +49,8 @@ export function globalKeyRoutes(keys: GlobalKeyService): RouteSpec[] {
       method: 'GET',
       url: '/admin/apiKeys/:apiKeyId',
       action: 'globalKeys.read',
-      handler: async (req) => ok(apiKeyToWire(req.ctx.origin, await keys.get(params(req).apiKeyId!))),
+      handler: async (req) =>
+        ok(apiKeyToWire(req.ctx.origin, await keys.get(params(req).apiKeyId!), undefined, keys.now())),
     },
     {
       method: 'PATCH',
@@ -56,8 +58,14 @@ export function globalKeyRoutes(keys: GlobalKeyService): RouteSpec[] {
       action: 'globalKeys.write',
       handler: async (req) => {
         const body = validateBody(ApiKeyUpdateBody, req.body);
-        const key = await keys.update(actorOf(req), params(req).apiKeyId!, body.desc, body.roles);
-        return ok(apiKeyToWire(req.ctx.origin, key));
+        const key = await keys.update(
+          actorOf(req),
+          params(req).apiKeyId!,
+          body.desc,
+          body.roles,
+          body.expiresAt,
+        );
+        return ok(apiKeyToWire(req.ctx.origin, key, undefined, keys.now()));
       },
     },
     {

@@ -19,7 +19,7 @@ export function projectKeyRoutes(keys: ProjectKeyService): RouteSpec[] {
         paged(
           req,
           (offset, limit) => keys.list(params(req).groupId!, offset, limit),
-          (k: ApiKeyRecord) => apiKeyToWire(req.ctx.origin, k),
+          (k: ApiKeyRecord) => apiKeyToWire(req.ctx.origin, k, undefined, keys.now()),
         ),
     },
     {
@@ -28,8 +28,14 @@ export function projectKeyRoutes(keys: ProjectKeyService): RouteSpec[] {
       action: 'projectKeys.write',
       handler: async (req) => {
         const body = validateBody(ApiKeyCreateBody, req.body);
-        const made = await keys.create(actorOf(req), params(req).groupId!, body.desc, body.roles);
-        return ok(apiKeyToWire(req.ctx.origin, made.key, made.privateKey));
+        const made = await keys.create(
+          actorOf(req),
+          params(req).groupId!,
+          body.desc,
+          body.roles,
+          body.expiresAt,
+        );
+        return ok(apiKeyToWire(req.ctx.origin, made.key, made.privateKey, keys.now()));
       },
     },
     {
@@ -40,7 +46,12 @@ export function projectKeyRoutes(keys: ProjectKeyService): RouteSpec[] {
         const { groupId, apiKeyId } = params(req);
         const body = validateBody(ProjectKeyAssignBody, req.body);
         return ok(
-          apiKeyToWire(req.ctx.origin, await keys.assign(actorOf(req), groupId!, apiKeyId!, body.roles)),
+          apiKeyToWire(
+            req.ctx.origin,
+            await keys.assign(actorOf(req), groupId!, apiKeyId!, body.roles),
+            undefined,
+            keys.now(),
+          ),
         );
       },
     },

@@ -5,6 +5,7 @@ import * as m002 from './002_postgres_tuning.js';
 import * as m003 from './003_key_counters.js';
 import * as m004 from './004_replay_keys.js';
 import * as m006 from './006_console_sessions.js';
+import * as m007 from './007_key_lifecycle.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '001_initial': m001,
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '003_key_counters': m003,
   '004_replay_keys': m004,
   '006_console_sessions': m006,
+  '007_key_lifecycle': m007,
 };
 
 /** Provides the migrations above to Kysely's Migrator. */

@@ -16,6 +16,8 @@ export interface ApiKeyRecord {
   desc: string;
   keyTail: string;
   created: string;
+  /** ISO seconds after which the key is refused; null: never (an extension, docs/compatibility.md). */
+  expiresAt: string | null;
   roles: RoleAssignment[];
 }
 
@@ -34,6 +36,7 @@ export interface LockedKey {
   orgId: string | null;
   publicKey: string;
   desc: string;
+  expiresAt: string | null;
 }
 
 /** A new key's row. */
@@ -43,9 +46,18 @@ export interface NewApiKey extends StoredSecret {
   publicKey: string;
   desc: string;
   created: string;
+  expiresAt?: string | null;
 }
 
-const KEY_COLUMNS = ['id', 'org_id', 'public_key', 'description', 'key_tail', 'created'] as const;
+const KEY_COLUMNS = [
+  'id',
+  'org_id',
+  'public_key',
+  'description',
+  'key_tail',
+  'created',
+  'expires_at',
+] as const;
 
 /** Reads and writes API keys. Every method takes the handle so callers can pass a transaction. */
 export const apiKeys = {
@@ -61,6 +73,7 @@ export const apiKeys = {
         ha1_sha256: key.ha1Sha256,
         key_tail: key.keyTail,
         created: key.created,
+        expires_at: key.expiresAt ?? null,
       })
       .execute();
     if (roles.length) {
@@ -203,9 +216,17 @@ export const apiKeys = {
       .updateTable('api_keys')
       .set((eb) => ({ id: eb.ref('id') }))
       .where('id', '=', id)
-      .returning(['id', 'org_id', 'public_key', 'description'])
+      .returning(['id', 'org_id', 'public_key', 'description', 'expires_at'])
       .executeTakeFirst();
-    return row && { id: row.id, orgId: row.org_id, publicKey: row.public_key, desc: row.description };
+    return (
+      row && {
+        id: row.id,
+        orgId: row.org_id,
+        publicKey: row.public_key,
+        desc: row.description,
+        expiresAt: row.expires_at,
+      }
+    );
   },
 
   async updateDesc(db: Db, id: string, desc: string): Promise<void> {
@@ -247,6 +268,7 @@ type KeyRow = {
   description: string;
   key_tail: string;
   created: string;
+  expires_at: string | null;
 };
 
 /**
@@ -267,6 +289,7 @@ async function withRoles(
       'k.description',
       'k.key_tail',
       'k.created',
+      'k.expires_at',
       'r.scope',
       'r.scope_id',
       'r.role_name',
@@ -296,6 +319,7 @@ export function foldKeyRows(rows: readonly KeyRoleRow[]): ApiKeyRecord[] {
         desc: r.description,
         keyTail: r.key_tail,
         created: r.created,
+        expiresAt: r.expires_at,
         roles: [],
       };
       byKey.set(r.id, rec);

@@ -31,6 +31,8 @@ const COLUMNS = [
   'remote_address',
   'whitelist_entry',
   'is_global_admin',
+  'expires_at',
+  'grace_ends_at',
 ] as const;
 
 function filtered(db: Db, f: EventFilter) {

@@ -101,19 +101,29 @@ export const users = {
   async personalKeyCredentials(
     db: Db,
     username: string,
-  ): Promise<{ userId: string; ha1Md5: string; ha1Sha256: string }[]> {
+  ): Promise<{ userId: string; ha1Md5: string; ha1Sha256: string; expiresAt: string | null }[]> {
     const rows = await db
       .selectFrom('user_api_keys')
       .innerJoin('users', 'users.id', 'user_api_keys.user_id')
-      .select(['users.id as user_id', 'user_api_keys.ha1_md5', 'user_api_keys.ha1_sha256'])
+      .select([
+        'users.id as user_id',
+        'user_api_keys.ha1_md5',
+        'user_api_keys.ha1_sha256',
+        'user_api_keys.expires_at',
+      ])
       .where('users.username', '=', username)
       .execute();
-    return rows.map((r) => ({ userId: r.user_id, ha1Md5: r.ha1_md5, ha1Sha256: r.ha1_sha256 }));
+    return rows.map((r) => ({
+      userId: r.user_id,
+      ha1Md5: r.ha1_md5,
+      ha1Sha256: r.ha1_sha256,
+      expiresAt: r.expires_at,
+    }));
   },
 
   async addPersonalKey(
     db: Db,
-    key: StoredSecret & { id: string; userId: string; created: string },
+    key: StoredSecret & { id: string; userId: string; created: string; expiresAt?: string | null },
   ): Promise<void> {
     await db
       .insertInto('user_api_keys')
@@ -124,6 +134,7 @@ export const users = {
         ha1_sha256: key.ha1Sha256,
         key_tail: key.keyTail,
         created: key.created,
+        expires_at: key.expiresAt ?? null,
       })
       .execute();
   },

@@ -13,6 +13,8 @@ export interface Config {
   sha256: boolean;
   bodyLimit: number;
   logLevel: string;
+  /** Seconds between SIGTERM (readiness turns 503) and closing the listener. */
+  shutdownDrainSeconds: number;
 }
 
 /** A configuration problem, reported as one line naming the setting. */
@@ -33,6 +35,7 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   sha256: 'PAKMAN_DIGEST_SHA256',
   bodyLimit: 'PAKMAN_BODY_LIMIT',
   logLevel: 'PAKMAN_LOG_LEVEL',
+  shutdownDrainSeconds: 'PAKMAN_SHUTDOWN_DRAIN',
 };
 
 function fail(key: keyof Config, message: string): never {
@@ -102,5 +105,6 @@ export function loadConfig(raw: RawConfig): Config {
     sha256: bool('sha256', raw.sha256 ?? 'false'),
     bodyLimit: int('bodyLimit', raw.bodyLimit ?? String(1024 * 1024), 1024, 64 * 1024 * 1024),
     logLevel,
+    shutdownDrainSeconds: int('shutdownDrainSeconds', raw.shutdownDrainSeconds ?? '5', 0, 3600),
   };
 }

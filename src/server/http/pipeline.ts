@@ -80,9 +80,15 @@ const UNAUTHORIZED_LENGTH = String(Buffer.byteLength(UNAUTHORIZED_TEXT));
  * the pipeline would answer (onRequest → sendChallenge; every path but the public ones needs credentials,
  * even an unknown one: 401 before 404), byte for byte (test/digest.test.ts), at a fraction of the
  * cost: a client that never reuses a nonce sends one such request per call. False: not such a request,
- * Fastify takes it (public paths; paths with escapes, which Fastify may refuse as malformed).
+ * Fastify takes it (public paths; paths with escapes, which Fastify may refuse as malformed). `logged`
+ * writes its line of the request log.
  */
-export function earlyChallenge(deps: PipelineDeps, publicPaths: ReadonlySet<string>) {
+export function earlyChallenge(
+  deps: PipelineDeps,
+  publicPaths: ReadonlySet<string>,
+  requestId: (req: IncomingMessage) => string,
+  logged: (req: IncomingMessage, id: string, startedAt: number) => void,
+) {
   return (req: IncomingMessage, res: ServerResponse): boolean => {
     if (req.headers.authorization !== undefined) return false;
     const url = req.url ?? '';
@@ -90,13 +96,17 @@ export function earlyChallenge(deps: PipelineDeps, publicPaths: ReadonlySet<stri
     let path = q < 0 ? url : url.slice(0, q);
     if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
     if (publicPaths.has(path) || path.includes('%')) return false;
+    const startedAt = performance.now();
+    const id = requestId(req);
     res.writeHead(401, {
       'x-mongodb-service-version': deps.versionHeader,
+      'x-request-id': id,
       'www-authenticate': challenges(deps, false),
       'content-type': 'application/json',
       'content-length': UNAUTHORIZED_LENGTH,
     });
     res.end(UNAUTHORIZED_TEXT);
+    logged(req, id, startedAt);
     return true;
   };
 }
@@ -105,6 +115,7 @@ export function earlyChallenge(deps: PipelineDeps, publicPaths: ReadonlySet<stri
 export function requestPipeline(deps: PipelineDeps) {
   return async function onRequest(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     reply.header('X-MongoDB-Service-Version', deps.versionHeader);
+    reply.header('X-Request-Id', req.id);
     const url = req.url;
     const q = url.indexOf('?');
     req.ctx = {
@@ -228,7 +239,7 @@ function record(deps: PipelineDeps, hits: Hit[]): void {
 const clientIps = new Map<string, string>();
 
 /** normalizeClientIp, remembered: a handful of client addresses send nearly all requests. */
-function clientIp(raw: string): string {
+export function clientIp(raw: string): string {
   let ip = clientIps.get(raw);
   if (ip === undefined) {
     if (clientIps.size >= 10_000) clientIps.clear();

@@ -99,12 +99,14 @@ export class AccessLog extends LogController {
   }
 
   override requestCompleted(error: Error | null | undefined, req: FastifyRequest, reply: FastifyReply): void {
-    const quiet = req.routeOptions.config.quiet === true;
+    // One read of routeOptions: Fastify builds a new object on every read.
+    const config = req.routeOptions.config;
+    const quiet = config.quiet === true;
     const ctx = req.ctx as RequestContext | null;
     const line = {
       reqId: req.id,
       method: req.method,
-      route: req.routeOptions.url ?? null,
+      route: config.url ?? null,
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime * 100) / 100,
       remoteAddress: ctx?.remoteAddress ?? req.ip,

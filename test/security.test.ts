@@ -31,12 +31,18 @@ describe('route declarations', () => {
       ).toBe(true);
     }
   });
-  it('only the bootstrap and the version probe are open', () => {
+  it('only the bootstrap, the version probe, the health probes and the OpenAPI document are open', () => {
     const open = routeList()
       .filter((r) => r.action === 'public')
       .map((r) => `${r.method} ${r.url}`)
       .sort();
-    expect(open).toEqual(['GET /api/private/unauth/version', 'POST /unauth/users']);
+    expect(open).toEqual([
+      'GET /api/openapi.json',
+      'GET /api/private/unauth/version',
+      'GET /health/live',
+      'GET /health/ready',
+      'POST /unauth/users',
+    ]);
   });
 });
 

@@ -17,7 +17,7 @@ const root = join(import.meta.dirname, '..');
 function serve(env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'serve'], {
     cwd: root,
-    env: { ...process.env, PAKMAN_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, PAKMAN_LOG_LEVEL: 'warn', PAKMAN_SHUTDOWN_DRAIN: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

@@ -1,8 +1,8 @@
 /** buildApp(deps): the Fastify application with every plugin and route; it never listens. */
 import Fastify, {
+  type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyServerOptions,
-  LogController,
   type onSendHookHandler,
 } from 'fastify';
 import { ApiError } from '../schema/errors.js';
@@ -27,22 +27,24 @@ import { ProjectService } from './domain/projects.js';
 import { UserService } from './domain/users.js';
 import { type ConnectionLimits, createHttpServer, DEFAULT_LIMITS } from './http/connections.js';
 import { errorHandler, notFoundHandler, RouteTable } from './http/errors.js';
-import { lazyChildLogger } from './http/logging.js';
+import { AccessLog, lazyChildLogger, logEarlyChallenge, requestId } from './http/logging.js';
+import { openApiDocument } from './http/openapi.js';
 import { render, sendJson, sendText } from './http/output.js';
 import { earlyChallenge, malformedPathHandler, type PipelineDeps, requestPipeline } from './http/pipeline.js';
-import type { RouteSpec } from './http/route.js';
+import { fullPath, type RouteSpec } from './http/route.js';
 import { accessListRoutes } from './http/routes/accessLists.js';
 import { apiKeyRoutes } from './http/routes/apiKeys.js';
 import { eventRoutes } from './http/routes/events.js';
 import { globalAccessListRoutes } from './http/routes/globalAccessList.js';
 import { globalKeyRoutes } from './http/routes/globalKeys.js';
+import { Health, healthRoutes } from './http/routes/health.js';
 import { keyLifecycleRoutes } from './http/routes/keyLifecycle.js';
 import { orgRoutes } from './http/routes/orgs.js';
 import { projectKeyRoutes } from './http/routes/projectKeys.js';
 import { projectRoutes } from './http/routes/projects.js';
 import { serviceRoutes } from './http/routes/service.js';
 import { userRoutes } from './http/routes/users.js';
-import { API_BASE } from './http/wire.js';
+import { validateBody } from './http/validate.js';
 import type { Db } from './storage/database.js';
 
 /** Everything the application depends on; tests build their own. */
@@ -69,11 +71,20 @@ export interface AppDeps {
   session?: Partial<Omit<SessionSettings, 'secure'>>;
   /** The built console (default: dist/console). */
   consoleDir?: string;
+  /** Readiness (drain on shutdown, database probe); made here when not given. */
+  health?: Health;
 }
 
-/** All route declarations of the API, in one list (the route-action test reads it too). */
-export function allRoutes(deps: ServiceDeps, version: { gitHash: string }): RouteSpec[] {
-  return [
+/**
+ * All route declarations of the API, in one list (the route-action test and the OpenAPI document read
+ * it too), the document's own route included.
+ */
+export function allRoutes(
+  deps: ServiceDeps,
+  version: { gitHash: string; versionString?: string },
+  health: Health = new Health(deps.db, deps.clock),
+): RouteSpec[] {
+  const routes: RouteSpec[] = [
     ...serviceRoutes(deps, version),
     ...orgRoutes(new OrgService(deps)),
     ...keyLifecycleRoutes(new KeyLifecycleService(deps)),
@@ -85,7 +96,20 @@ export function allRoutes(deps: ServiceDeps, version: { gitHash: string }): Rout
     ...accessListRoutes(new AccessListService(deps)),
     ...globalKeyRoutes(new GlobalKeyService(deps)),
     ...globalAccessListRoutes(new GlobalAccessListService(deps)),
+    ...healthRoutes(health),
   ];
+  let document: unknown;
+  routes.push({
+    method: 'GET',
+    url: '/api/openapi.json',
+    action: 'public',
+    summary: 'This OpenAPI 3.1 document',
+    handler: async () => {
+      document ??= openApiDocument(routes, version.versionString ?? '0.0.0');
+      return { status: 200, body: document };
+    },
+  });
+  return routes;
 }
 
 /**
@@ -135,20 +159,28 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     globalAccessList: async (): Promise<CompiledCidr[]> => (await authenticator.globalAccessList()).entries,
     sessions,
   };
-  const routes = allRoutes({ db: deps.db, clock }, version).map((spec) => ({
+  const health = deps.health ?? new Health(deps.db, clock);
+  const routes = allRoutes({ db: deps.db, clock }, version, health).map((spec) => ({
     ...spec,
-    url: spec.url.startsWith('/api/') ? spec.url : `${API_BASE}${spec.url}`,
+    url: fullPath(spec.url),
   }));
+  // The app's logger, for code made before the app exists (its request log).
+  const log = (): FastifyBaseLogger => app.log;
   const challenge = earlyChallenge(
     pipeline,
     new Set(routes.filter((r) => r.action === 'public').map((r) => r.url)),
+    requestId,
+    (req, id, startedAt): void => logEarlyChallenge(log(), req, id, startedAt),
   );
   const table = new RouteTable();
-  const app = Fastify({
+  const app: FastifyInstance = Fastify({
     logger: deps.logger ?? false,
     trustProxy: trustProxyOption(deps.trustProxy),
     bodyLimit,
-    logController: new LogController({ disableRequestLogging: true }),
+    // One line per request (http/logging.ts), with the caller's X-Request-Id when it is sane.
+    logController: new AccessLog(log),
+    genReqId: requestId,
+    requestIdHeader: false,
     childLoggerFactory: lazyChildLogger,
     exposeHeadRoutes: false,
     routerOptions: {
@@ -200,9 +232,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.route({
       method: spec.method,
       url: spec.url,
-      config: { action: spec.action },
+      config: { action: spec.action, body: spec.body, quiet: spec.quiet },
       onSend: spec.method === 'GET' ? undefined : forgetCredentials,
       handler: async (req, reply) => {
+        // The declared schema is the one validated (and documented): handlers read it with bodyOf.
+        if (spec.body) req.body = validateBody(spec.body, req.body);
         const res = await spec.handler(req, reply);
         if (res.text !== undefined) return sendText(reply, res.status, res.text);
         const r = render(res.status, res.body, req.ctx.output);

@@ -25,6 +25,8 @@ export interface Config {
   sessionIdleSeconds: number;
   /** Web console: a session ends this long after sign-in, used or not (seconds). */
   sessionMaxSeconds: number;
+  /** Seconds between SIGTERM (readiness turns 503) and closing the listener. */
+  shutdownDrainSeconds: number;
 }
 
 /** A configuration problem, reported as one line naming the setting. */
@@ -51,6 +53,7 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   logLevel: 'PAKMAN_LOG_LEVEL',
   sessionIdleSeconds: 'PAKMAN_SESSION_IDLE',
   sessionMaxSeconds: 'PAKMAN_SESSION_MAX',
+  shutdownDrainSeconds: 'PAKMAN_SHUTDOWN_DRAIN',
 };
 
 function fail(key: keyof Config, message: string): never {
@@ -133,5 +136,6 @@ export function loadConfig(raw: RawConfig): Config {
     logLevel,
     sessionIdleSeconds: int('sessionIdleSeconds', raw.sessionIdleSeconds ?? String(12 * 3600), 1, 30 * 86400),
     sessionMaxSeconds: int('sessionMaxSeconds', raw.sessionMaxSeconds ?? String(7 * 86400), 1, 365 * 86400),
+    shutdownDrainSeconds: int('shutdownDrainSeconds', raw.shutdownDrainSeconds ?? '5', 0, 3600),
   };
 }

@@ -1,9 +1,15 @@
-/** config → database → migrate → buildApp → listen, and a graceful shutdown that loses no usage figures. */
+/**
+ * config → database → migrate → buildApp → listen, and a graceful shutdown that loses no usage figures:
+ * on SIGTERM readiness turns 503 first, the node serves on for the drain period (so a load balancer
+ * stops sending it requests), then closes.
+ */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
 import { buildApp } from './app.js';
 import { DatabaseReplayGuard, MemoryReplayGuard } from './auth/replay.js';
 import type { Config } from './config.js';
+import { Health } from './http/routes/health.js';
 import { type Connection, connect } from './storage/connect.js';
 import { settings } from './storage/repositories/settings.js';
 import { users } from './storage/repositories/users.js';
@@ -14,6 +20,8 @@ export interface RunningServer {
   app: FastifyInstance;
   conn: Connection;
   url: string;
+  /** Readiness: `drain()` turns `GET /health/ready` to 503. */
+  health: Health;
   close(): Promise<void>;
 }
 
@@ -27,6 +35,10 @@ export async function deploymentSecret(conn: Connection, configured: string | un
 export async function startServer(config: Config): Promise<RunningServer> {
   const conn = await connect(config.databaseUrl);
   const secret = await deploymentSecret(conn, config.secret);
+  const health = new Health(conn.db);
+  // Asynchronous writes to stdout: a request's log line costs no write system call of its own, and a
+  // busy node writes many lines at once. Flushed on shutdown (and by pino on exit).
+  const stream = pino.destination({ dest: 1, sync: false });
   const app = await buildApp({
     db: conn.db,
     secret,
@@ -47,8 +59,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
     logger: {
       level: config.logLevel,
       redact: ['req.headers.authorization', '*.password', '*.privateKey'],
+      stream,
     },
     version: VERSION,
+    health,
   });
   const address = await app.listen({ port: config.port, host: config.host });
   const url = `${address}/api/public/v1.0`;
@@ -57,11 +71,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
     app,
     conn,
     url,
+    health,
     async close() {
       if (closed) return;
       closed = true;
       await app.close();
       await conn.close();
+      stream.flushSync();
     },
   };
 }
@@ -82,8 +98,27 @@ export async function runServer(config: Config): Promise<void> {
       `No users yet. Create the first user (and its GLOBAL_OWNER API key) with:\n  ${firstUserHint(server.url)}\n`,
     );
   }
+  let stopping = false;
+  let endDrain = () => {};
   const stop = async (signal: string) => {
-    log.info(`${signal}: shutting down`);
+    // A second signal during the drain ends it at once.
+    if (stopping) return endDrain();
+    stopping = true;
+    server.health.drain();
+    const drainMs = config.shutdownDrainSeconds * 1000;
+    log.info(
+      `${signal}: draining for ${config.shutdownDrainSeconds} s (readiness answers 503), then shutting down`,
+    );
+    if (drainMs > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, drainMs);
+        endDrain = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    log.info('shutting down');
     try {
       await server.close();
       process.exit(0);
@@ -92,6 +127,6 @@ export async function runServer(config: Config): Promise<void> {
       process.exit(1);
     }
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
 }

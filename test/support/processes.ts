@@ -112,6 +112,8 @@ function spawnNode(port: number, env: Record<string, string>, timeoutMs: number)
       PAKMAN_HOST: '127.0.0.1',
       PAKMAN_PORT: String(port),
       PAKMAN_LOG_LEVEL: 'warn',
+      // No drain before shutdown unless a test asks for one: stopping a node is then immediate.
+      PAKMAN_SHUTDOWN_DRAIN: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

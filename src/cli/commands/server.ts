@@ -1,4 +1,4 @@
-/** `pakman serve` and `pakman migrate`: run the server, or only apply migrations. */
+/** `pakman serve`, `pakman migrate` and `pakman openapi`: run the server, apply migrations, print the API's document. */
 import { type Command, Option } from 'commander';
 import { type Config, ConfigError, loadConfig } from '../../server/config.js';
 import { configFrom, die, EXIT } from '../shared.js';
@@ -12,7 +12,7 @@ function load(raw: Parameters<typeof configFrom>[0]): Config {
   }
 }
 
-/** Registers `serve` and `migrate`. */
+/** Registers `serve`, `migrate` and `openapi`. */
 export function registerServerCommands(program: Command): void {
   program
     .command('serve')
@@ -65,6 +65,12 @@ export function registerServerCommands(program: Command): void {
         'console session absolute expiry (PAKMAN_SESSION_MAX, default 604800)',
       ),
     )
+    .addOption(
+      new Option(
+        '--shutdown-drain <seconds>',
+        'on SIGTERM, seconds of 503 readiness before closing (PAKMAN_SHUTDOWN_DRAIN, default 5)',
+      ),
+    )
     .action(async (opts: Record<string, string | undefined>) => {
       const config = load({
         port: opts.port,
@@ -81,6 +87,7 @@ export function registerServerCommands(program: Command): void {
         logLevel: opts.logLevel,
         sessionIdleSeconds: opts.sessionIdle,
         sessionMaxSeconds: opts.sessionMax,
+        shutdownDrainSeconds: opts.shutdownDrain,
       });
       try {
         // Loaded here, not at the top: client commands should not pay for the server's modules.
@@ -101,5 +108,21 @@ export function registerServerCommands(program: Command): void {
       const conn = await connect(config.databaseUrl).catch((e: Error) => die(e.message));
       await conn.close();
       process.stdout.write(`migrated ${config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@')}\n`);
+    });
+
+  program
+    .command('openapi')
+    .description('print the OpenAPI 3.1 document of the API (as GET /api/openapi.json serves it)')
+    .option('--out <file>', 'write it to this file instead')
+    .action(async (opts: { out?: string }) => {
+      const { openApiFile } = await import('../../server/openapiFile.js');
+      const text = openApiFile();
+      if (opts.out === undefined) process.stdout.write(text);
+      else {
+        const { renameSync, writeFileSync } = await import('node:fs');
+        // Replaced whole (a reader never sees half a file).
+        writeFileSync(`${opts.out}.tmp`, text);
+        renameSync(`${opts.out}.tmp`, opts.out);
+      }
     });
 }

@@ -1,9 +1,14 @@
 /**
- * Per-request loggers made on first use. Fastify makes a child logger for every request (pino's `child`
+ * The request log (one line per request, AccessLog), request ids, and per-request loggers made on first
+ * use. Fastify makes a child logger for every request (pino's `child`
  * serializes the request id into a new object each time), but pakman logs from a request only when
  * something went wrong: this child is a placeholder that becomes the real one the first time it logs.
  */
-import type { FastifyBaseLogger } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { type FastifyBaseLogger, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import { clientIp } from './pipeline.js';
+import type { RequestContext } from './route.js';
 
 type Bindings = Record<string, unknown>;
 type ChildOptions = Parameters<FastifyBaseLogger['child']>[1];
@@ -62,4 +67,79 @@ export function lazyChildLogger(
   options: ChildOptions,
 ): FastifyBaseLogger {
   return new LazyChildLogger(logger, bindings, options) as unknown as FastifyBaseLogger;
+}
+
+/** An incoming `X-Request-Id` is kept when it is 1–128 of these characters; anything else is replaced. */
+const REQUEST_ID_RE = /^[A-Za-z0-9._:@=+/-]{1,128}$/;
+/** This process's prefix of generated ids: random, so ids of several nodes (and restarts) do not collide. */
+const ID_PREFIX = randomBytes(6).toString('base64url');
+let idCounter = 0;
+
+/**
+ * Fastify's `genReqId`: the caller's `X-Request-Id` when it is sane (bounded length and charset, so a
+ * log line cannot be forged or bloated through it), else this process's prefix and a counter: unique, and
+ * no random bytes per request.
+ */
+export function requestId(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  if (typeof given === 'string' && given.length <= 128 && REQUEST_ID_RE.test(given)) return given;
+  idCounter = (idCounter + 1) % Number.MAX_SAFE_INTEGER;
+  return `${ID_PREFIX}-${idCounter.toString(36)}`;
+}
+
+/**
+ * The access log: one line per request, written by one pino call when the response has been sent
+ * (Fastify calls `requestCompleted` for every request it routed). Its fields are chosen, not copied
+ * from the request: no header, body or query string is logged, so no Authorization header, private key,
+ * password or HA1 can reach the log. Fastify's own per-request lines stay off.
+ */
+export class AccessLog extends LogController {
+  constructor(private readonly log: () => FastifyBaseLogger) {
+    super({ disableRequestLogging: true });
+  }
+
+  override requestCompleted(error: Error | null | undefined, req: FastifyRequest, reply: FastifyReply): void {
+    // One read of routeOptions: Fastify builds a new object on every read.
+    const config = req.routeOptions.config;
+    const quiet = config.quiet === true;
+    const ctx = req.ctx as RequestContext | null;
+    const line = {
+      reqId: req.id,
+      method: req.method,
+      route: config.url ?? null,
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 100) / 100,
+      remoteAddress: ctx?.remoteAddress ?? req.ip,
+      principal: ctx?.principal?.name ?? null,
+      ...(error ? { aborted: true } : {}),
+    };
+    // A level that is off is a no-op function in pino: the cost is then building `line`.
+    if (quiet) this.log().debug(line, 'request');
+    else this.log().info(line, 'request');
+  }
+}
+
+/**
+ * The access-log line of a request answered before Fastify routes it (the early digest challenge,
+ * http/pipeline.ts): the same fields, with no route and no principal.
+ */
+export function logEarlyChallenge(
+  log: FastifyBaseLogger,
+  req: IncomingMessage,
+  id: string,
+  startedAt: number,
+): void {
+  log.info(
+    {
+      reqId: id,
+      method: req.method,
+      route: null,
+      status: 401,
+      ms: Math.round((performance.now() - startedAt) * 100) / 100,
+      // Forwarded headers are not read here: behind a proxy this is the proxy's address.
+      remoteAddress: clientIp(req.socket.remoteAddress ?? ''),
+      principal: null,
+    },
+    'request',
+  );
 }

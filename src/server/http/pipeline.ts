@@ -115,9 +115,15 @@ const UNAUTHORIZED_LENGTH = String(Buffer.byteLength(UNAUTHORIZED_TEXT));
  * the pipeline would answer (onRequest → sendChallenge; every path but the public ones needs credentials,
  * even an unknown one: 401 before 404), byte for byte (test/digest.test.ts), at a fraction of the
  * cost: a client that never reuses a nonce sends one such request per call. False: not such a request,
- * Fastify takes it (public paths; paths with escapes, which Fastify may refuse as malformed).
+ * Fastify takes it (public paths; paths with escapes, which Fastify may refuse as malformed). `logged`
+ * writes its line of the request log.
  */
-export function earlyChallenge(deps: PipelineDeps, publicPaths: ReadonlySet<string>) {
+export function earlyChallenge(
+  deps: PipelineDeps,
+  publicPaths: ReadonlySet<string>,
+  requestId: (req: IncomingMessage) => string,
+  logged: (req: IncomingMessage, id: string, startedAt: number) => void,
+) {
   return (req: IncomingMessage, res: ServerResponse): boolean => {
     if (req.headers.authorization !== undefined) return false;
     const url = req.url ?? '';
@@ -127,18 +133,28 @@ export function earlyChallenge(deps: PipelineDeps, publicPaths: ReadonlySet<stri
     if (publicPaths.has(path) || path.includes('%')) return false;
     // The console's own pages, and requests carrying a console session cookie, are Fastify's to answer.
     if (path.startsWith('/console') || req.headers.cookie?.includes(SESSION_COOKIE)) return false;
+    const startedAt = performance.now();
+    const id = requestId(req);
     // A body announced with the request: answer once the bytes already received are read (the rest of this
     // turn), and close the connection if the body is still coming then (http/connections.ts).
-    if (bodyPending(req)) setImmediate(answer, deps, req, res);
-    else answer(deps, req, res);
+    if (bodyPending(req))
+      setImmediate(() => {
+        answer(deps, req, res, id);
+        logged(req, id, startedAt);
+      });
+    else {
+      answer(deps, req, res, id);
+      logged(req, id, startedAt);
+    }
     return true;
   };
 }
 
 /** The early challenge's bytes, `Connection: close` added while the request's body is still coming. */
-function answer(deps: PipelineDeps, req: IncomingMessage, res: ServerResponse): void {
+function answer(deps: PipelineDeps, req: IncomingMessage, res: ServerResponse, id: string): void {
   const headers: Record<string, string | string[]> = {
     'x-mongodb-service-version': deps.versionHeader,
+    'x-request-id': id,
     'www-authenticate': challenges(deps, false),
     'content-type': 'application/json',
     'content-length': UNAUTHORIZED_LENGTH,
@@ -208,6 +224,7 @@ async function admit(deps: PipelineDeps, req: FastifyRequest, reply: FastifyRepl
 export function requestPipeline(deps: PipelineDeps) {
   return async function onRequest(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     reply.header('X-MongoDB-Service-Version', deps.versionHeader);
+    reply.header('X-Request-Id', req.id);
     req.ctx = newContext(deps, req);
     // Routes without a declared action (the 404 handler) still need credentials: 401 before 404.
     const action = req.routeOptions.config?.action ?? 'authenticated';
@@ -294,7 +311,7 @@ function record(deps: PipelineDeps, hits: Hit[], keyId: string | undefined): voi
 const clientIps = new Map<string, string>();
 
 /** normalizeClientIp, remembered: a handful of client addresses send nearly all requests. */
-function clientIp(raw: string): string {
+export function clientIp(raw: string): string {
   let ip = clientIps.get(raw);
   if (ip === undefined) {
     if (clientIps.size >= 10_000) clientIps.clear();

@@ -2,6 +2,7 @@
  * Route declarations. Every route names its authorization action (or `public`), so one hook can
  * authorize every request and a test can prove no route was left without one.
  */
+import type { Static, TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Action } from '../rbac/policy.js';
 import type { Principal } from '../rbac/principal.js';
@@ -35,6 +36,10 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     action?: Action | 'public';
+    /** The route's declared body schema, which the app validated the body against (RouteSpec.body). */
+    body?: TSchema | undefined;
+    /** Not written to the request log at info (health probes). */
+    quiet?: boolean | undefined;
   }
 }
 
@@ -46,12 +51,45 @@ export interface HandlerResult {
   text?: string;
 }
 
-/** A route: method, path (relative to /api/public/v1.0 unless it starts with /api/), action and handler. */
+/**
+ * A route: method, path (relative to /api/public/v1.0 unless it starts with /api/ or /health/), action and
+ * handler; optionally the schemas it validates and answers with, which the OpenAPI document
+ * (http/openapi.ts) is made from. A route without them is still documented, with generic bodies.
+ */
 export interface RouteSpec {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
   url: string;
   action: Action | 'public';
   handler: (req: FastifyRequest, reply: FastifyReply) => Promise<HandlerResult>;
+  /** One line for the OpenAPI document. */
+  summary?: string;
+  /** The request body's schema: the app validates the body against it before the handler runs (bodyOf). */
+  body?: TSchema;
+  /** Query parameters the route reads (documentation: the handler parses them). */
+  query?: TSchema;
+  /** The success status and its body's schema (null: no body); default 200, or 204 for DELETE. */
+  response?: { status: number; schema: TSchema | null };
+  /** Not logged per request at info (health probes: a load balancer calls them every few seconds). */
+  quiet?: boolean;
+}
+
+/** Top-level paths that are not under /api/public/v1.0. */
+const ROOT_PREFIXES = ['/api/', '/health/'];
+
+/** A route's path from the server root (`/orgs` → `/api/public/v1.0/orgs`; `/api/…` and `/health/…` as they are). */
+export function fullPath(url: string): string {
+  return ROOT_PREFIXES.some((p) => url.startsWith(p)) ? url : `/api/public/v1.0${url}`;
+}
+
+/**
+ * The request body, validated by the app against the route's declared `body` (RouteSpec.body) and typed
+ * by it. Naming the schema here, not only in the declaration, keeps the two from drifting apart: a
+ * handler that reads a body its route does not declare fails on its first request.
+ */
+export function bodyOf<T extends TSchema>(req: FastifyRequest, schema: T): Static<T> {
+  if (req.routeOptions.config.body !== schema)
+    throw new Error(`${req.method} ${req.url}: undeclared body schema`);
+  return req.body as Static<T>;
 }
 
 /** Success helpers. */

@@ -41,6 +41,9 @@ export function validateBody<T extends TSchema>(schema: T, body: unknown): Stati
     checkObject(node, body);
   } else if (node.type === 'array') {
     if (!Array.isArray(body)) throw new ApiError('INVALID_JSON');
+    // Elements that are not objects are a malformed body, not a field error without a field name.
+    if (node.items?.type === 'object' && body.some((e) => !isPlainObject(e)))
+      throw new ApiError('INVALID_JSON');
     checkArray(node, body, '');
   }
   return body as Static<T>;

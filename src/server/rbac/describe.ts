@@ -1,4 +1,5 @@
 /** Who may perform each action, in words, for docs/api.md (kept in step with the route table by a test). */
+import { fullPath } from '../http/route.js';
 import type { Action } from './policy.js';
 
 /** One sentence per action; exhaustive, so a new action cannot go undocumented. */
@@ -49,7 +50,7 @@ const PLACEHOLDERS: [RegExp, string][] = [
 
 /** A route path as Ops Manager's documentation writes it (`/orgs/{ORG-ID}/apiKeys`). */
 export function docPath(url: string): string {
-  let path = url.startsWith('/api/') ? url : `/api/public/v1.0${url}`;
+  let path = fullPath(url);
   for (const [re, name] of PLACEHOLDERS) path = path.replace(re, name);
   return path;
 }

@@ -3,14 +3,14 @@
  * alias. Hrefs use the name that was called. ENTRY is an IP or a CIDR with `%2F`; a CIDR with a literal
  * `/` (two path segments, as the Go client sends it unescaped) is accepted too.
  */
+
 import type { FastifyRequest } from 'fastify';
 import { AccessListAddBody } from '../../../schema/bodies.js';
-import { ApiError } from '../../../schema/errors.js';
+import { AccessListEntrySchema, ListSchema } from '../../../schema/responses.js';
 import type { AccessListService } from '../../domain/accessLists.js';
 import type { AccessListPage } from '../../storage/repositories/accessLists.js';
 import { listBody, type PageRequest, parsePageRequest } from '../pagination.js';
-import { noContent, ok, params, query, type RouteSpec } from '../route.js';
-import { validateBody } from '../validate.js';
+import { bodyOf, noContent, ok, params, query, type RouteSpec } from '../route.js';
 import { API_BASE, accessListEntryToWire } from '../wire.js';
 import { actorOf } from './actor.js';
 
@@ -41,13 +41,6 @@ function listResponse(req: FastifyRequest, name: string, page: PageRequest, resu
   );
 }
 
-/** Elements that are not objects are a malformed body, not a field error without a field name. */
-function parseAddBody(body: unknown): AccessListAddBody {
-  if (Array.isArray(body) && body.some((e) => typeof e !== 'object' || e === null || Array.isArray(e)))
-    throw new ApiError('INVALID_JSON');
-  return validateBody(AccessListAddBody, body);
-}
-
 function routesFor(lists: AccessListService, name: 'accessList' | 'whitelist'): RouteSpec[] {
   const base = `${KEY_PATH}/${name}`;
   const oneEntry: RouteSpec[] = [`${base}/:entry`, `${base}/:address/:prefix`].flatMap((url) => [
@@ -55,6 +48,8 @@ function routesFor(lists: AccessListService, name: 'accessList' | 'whitelist'): 
       method: 'GET',
       url,
       action: 'accessList.read',
+      summary: "One entry of an API key's access list",
+      response: { status: 200, schema: AccessListEntrySchema },
       handler: async (req) => {
         const { orgId, apiKeyId } = params(req);
         const entry = await lists.get(actorOf(req), orgId!, apiKeyId!, entryOf(req));
@@ -66,6 +61,7 @@ function routesFor(lists: AccessListService, name: 'accessList' | 'whitelist'): 
       method: 'DELETE',
       url,
       action: 'accessList.write',
+      summary: "Remove an entry from an API key's access list",
       handler: async (req) => {
         const { orgId, apiKeyId } = params(req);
         await lists.delete(actorOf(req), orgId!, apiKeyId!, entryOf(req));
@@ -78,6 +74,8 @@ function routesFor(lists: AccessListService, name: 'accessList' | 'whitelist'): 
       method: 'GET',
       url: base,
       action: 'accessList.read',
+      summary: "An API key's access list",
+      response: { status: 200, schema: ListSchema(AccessListEntrySchema) },
       handler: async (req) => {
         const { orgId, apiKeyId } = params(req);
         const page = parsePageRequest(query(req));
@@ -89,10 +87,13 @@ function routesFor(lists: AccessListService, name: 'accessList' | 'whitelist'): 
       method: 'POST',
       url: base,
       action: 'accessList.write',
+      summary: "Add entries to an API key's access list (answers the list's first page)",
+      response: { status: 200, schema: ListSchema(AccessListEntrySchema) },
+      body: AccessListAddBody,
       handler: async (req) => {
         const { orgId, apiKeyId } = params(req);
         const page = parsePageRequest(query(req));
-        const items = parseAddBody(req.body);
+        const items = bodyOf(req, AccessListAddBody);
         const result = await lists.add(
           actorOf(req),
           orgId!,

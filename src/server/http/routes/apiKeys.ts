@@ -1,11 +1,12 @@
 /** Organization API keys: `/orgs/{ORG-ID}/apiKeys[/{API-KEY-ID}]` (the seed document's resource). */
+
 import { ApiKeyCreateBody, ApiKeyUpdateBody } from '../../../schema/bodies.js';
+import { ApiKeySchema, ListSchema } from '../../../schema/responses.js';
 import type { ApiKeyService } from '../../domain/apiKeys.js';
 import { bindRoles } from '../../domain/roles.js';
 import { listBody, parsePageRequest } from '../pagination.js';
 import { apiKeysToWire } from '../prerendered.js';
-import { noContent, ok, params, query, type RouteSpec } from '../route.js';
-import { validateBody } from '../validate.js';
+import { bodyOf, noContent, ok, params, query, type RouteSpec } from '../route.js';
 import { apiKeyToWire } from '../wire.js';
 import { actorOf } from './actor.js';
 import { lastValue } from './paged.js';
@@ -16,6 +17,8 @@ export function apiKeyRoutes(keys: ApiKeyService): RouteSpec[] {
       method: 'GET',
       url: '/orgs/:orgId/apiKeys',
       action: 'orgKeys.read',
+      summary: "An organization's API keys",
+      response: { status: 200, schema: ListSchema(ApiKeySchema) },
       handler: async (req) => {
         const page = parsePageRequest(query(req));
         const offset = (page.pageNum - 1) * page.itemsPerPage;
@@ -38,9 +41,12 @@ export function apiKeyRoutes(keys: ApiKeyService): RouteSpec[] {
       method: 'POST',
       url: '/orgs/:orgId/apiKeys',
       action: 'orgKeys.write',
+      summary: 'Create an organization API key (the private key is shown once)',
+      response: { status: 200, schema: ApiKeySchema },
+      body: ApiKeyCreateBody,
       handler: async (req) => {
         const orgId = params(req).orgId!;
-        const body = validateBody(ApiKeyCreateBody, req.body);
+        const body = bodyOf(req, ApiKeyCreateBody);
         const created = await keys.create(
           actorOf(req),
           orgId,
@@ -56,6 +62,8 @@ export function apiKeyRoutes(keys: ApiKeyService): RouteSpec[] {
       method: 'GET',
       url: '/orgs/:orgId/apiKeys/:apiKeyId',
       action: 'orgKeys.read',
+      summary: 'One organization API key',
+      response: { status: 200, schema: ApiKeySchema },
       handler: async (req) => {
         const { orgId, apiKeyId } = params(req);
         return ok(apiKeyToWire(req.ctx.origin, await keys.get(orgId!, apiKeyId!), undefined, keys.now()));
@@ -65,9 +73,12 @@ export function apiKeyRoutes(keys: ApiKeyService): RouteSpec[] {
       method: 'PATCH',
       url: '/orgs/:orgId/apiKeys/:apiKeyId',
       action: 'orgKeys.write',
+      summary: "Change an organization API key's description or roles",
+      response: { status: 200, schema: ApiKeySchema },
+      body: ApiKeyUpdateBody,
       handler: async (req) => {
         const { orgId, apiKeyId } = params(req);
-        const body = validateBody(ApiKeyUpdateBody, req.body);
+        const body = bodyOf(req, ApiKeyUpdateBody);
         return ok(
           apiKeyToWire(
             req.ctx.origin,
@@ -82,6 +93,7 @@ export function apiKeyRoutes(keys: ApiKeyService): RouteSpec[] {
       method: 'DELETE',
       url: '/orgs/:orgId/apiKeys/:apiKeyId',
       action: 'orgKeys.write',
+      summary: 'Delete an organization API key',
       handler: async (req) => {
         const { orgId, apiKeyId } = params(req);
         await keys.delete(actorOf(req), orgId!, apiKeyId!);

@@ -1,6 +1,9 @@
 /** Audit events: `/orgs/{ORG-ID}/events[/{EVENT-ID}]` and `/groups/{PROJECT-ID}/events[/{EVENT-ID}]`. */
+
 import type { FastifyRequest } from 'fastify';
 import { ApiError } from '../../../schema/errors.js';
+import { EventQuerySchema } from '../../../schema/queries.js';
+import { EventSchema, ListSchema } from '../../../schema/responses.js';
 import { type EventQuery, type EventService, parseIsoDate } from '../../domain/events.js';
 import type { EventRow } from '../../storage/repositories/events.js';
 import { parseBooleanParam } from '../output.js';
@@ -37,6 +40,9 @@ export function eventRoutes(events: EventService): RouteSpec[] {
       method: 'GET',
       url: '/orgs/:orgId/events',
       action: 'orgEvents.read',
+      summary: "An organization's audit events, oldest first",
+      query: EventQuerySchema,
+      response: { status: 200, schema: ListSchema(EventSchema) },
       handler: async (req) => {
         const { orgId } = params(req);
         const q = parseEventQuery(query(req));
@@ -51,6 +57,8 @@ export function eventRoutes(events: EventService): RouteSpec[] {
       method: 'GET',
       url: '/orgs/:orgId/events/:eventId',
       action: 'orgEvents.read',
+      summary: 'One organization event',
+      response: { status: 200, schema: EventSchema },
       handler: async (req) => {
         const { orgId, eventId } = params(req);
         const e = await events.getForOrg(orgId!, eventId!);
@@ -61,6 +69,9 @@ export function eventRoutes(events: EventService): RouteSpec[] {
       method: 'GET',
       url: '/groups/:groupId/events',
       action: 'projectEvents.read',
+      summary: "A project's audit events, oldest first",
+      query: EventQuerySchema,
+      response: { status: 200, schema: ListSchema(EventSchema) },
       handler: async (req) => {
         const { groupId } = params(req);
         const q = parseEventQuery(query(req));
@@ -75,6 +86,8 @@ export function eventRoutes(events: EventService): RouteSpec[] {
       method: 'GET',
       url: '/groups/:groupId/events/:eventId',
       action: 'projectEvents.read',
+      summary: 'One project event',
+      response: { status: 200, schema: EventSchema },
       handler: async (req) => {
         const { groupId, eventId } = params(req);
         const e = await events.getForGroup(groupId!, eventId!);

@@ -1,10 +1,11 @@
 /** The global access list: `/admin/accessList[/{ACCESS-LIST-ID}]` and the legacy `/admin/whitelist` alias. */
+
 import type { FastifyRequest } from 'fastify';
 import { GlobalAccessListCreateBody, GlobalAccessListUpdateBody } from '../../../schema/bodies.js';
+import { GlobalAccessListEntrySchema, ListSchema } from '../../../schema/responses.js';
 import type { GlobalAccessListService } from '../../domain/globalAccessList.js';
 import { listBody, parsePageRequest } from '../pagination.js';
-import { noContent, ok, params, query, type RouteSpec } from '../route.js';
-import { validateBody } from '../validate.js';
+import { bodyOf, noContent, ok, params, query, type RouteSpec } from '../route.js';
 import { API_BASE, globalAccessEntryToWire } from '../wire.js';
 import { actorOf } from './actor.js';
 
@@ -17,6 +18,8 @@ function routesFor(list: GlobalAccessListService, name: 'accessList' | 'whitelis
       method: 'GET',
       url: base,
       action: 'globalAccessList.read',
+      summary: 'The global access list',
+      response: { status: 200, schema: ListSchema(GlobalAccessListEntrySchema) },
       handler: async (req) => {
         const page = parsePageRequest(query(req));
         const result = await list.list((page.pageNum - 1) * page.itemsPerPage, page.itemsPerPage);
@@ -33,8 +36,11 @@ function routesFor(list: GlobalAccessListService, name: 'accessList' | 'whitelis
       method: 'POST',
       url: base,
       action: 'globalAccessList.write',
+      summary: 'Add an entry to the global access list',
+      response: { status: 200, schema: GlobalAccessListEntrySchema },
+      body: GlobalAccessListCreateBody,
       handler: async (req) => {
-        const body = validateBody(GlobalAccessListCreateBody, req.body);
+        const body = bodyOf(req, GlobalAccessListCreateBody);
         const entry = await list.create(actorOf(req), body.cidrBlock, body.description);
         return ok(globalAccessEntryToWire(listUrl(req), entry));
       },
@@ -43,14 +49,19 @@ function routesFor(list: GlobalAccessListService, name: 'accessList' | 'whitelis
       method: 'GET',
       url: `${base}/:entryId`,
       action: 'globalAccessList.read',
+      summary: 'One global access-list entry',
+      response: { status: 200, schema: GlobalAccessListEntrySchema },
       handler: async (req) => ok(globalAccessEntryToWire(listUrl(req), await list.get(params(req).entryId!))),
     },
     {
       method: 'PATCH',
       url: `${base}/:entryId`,
       action: 'globalAccessList.write',
+      summary: 'Change a global access-list entry',
+      response: { status: 200, schema: GlobalAccessListEntrySchema },
+      body: GlobalAccessListUpdateBody,
       handler: async (req) => {
-        const body = validateBody(GlobalAccessListUpdateBody, req.body);
+        const body = bodyOf(req, GlobalAccessListUpdateBody);
         const entry = await list.update(actorOf(req), params(req).entryId!, body);
         return ok(globalAccessEntryToWire(listUrl(req), entry));
       },
@@ -59,6 +70,7 @@ function routesFor(list: GlobalAccessListService, name: 'accessList' | 'whitelis
       method: 'DELETE',
       url: `${base}/:entryId`,
       action: 'globalAccessList.write',
+      summary: 'Remove a global access-list entry',
       handler: async (req) => {
         await list.delete(actorOf(req), params(req).entryId!);
         return noContent();

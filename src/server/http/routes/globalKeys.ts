@@ -1,10 +1,11 @@
 /** Global API keys: `/admin/apiKeys[/{API-KEY-ID}]` and the role catalog `/admin/apiKeys/roles`. */
+import { Type } from '@sinclair/typebox';
 import { ApiKeyCreateBody, ApiKeyUpdateBody } from '../../../schema/bodies.js';
+import { ApiKeySchema, ListSchema } from '../../../schema/responses.js';
 import { GLOBAL_ROLES } from '../../../schema/roles.js';
 import type { GlobalKeyService } from '../../domain/globalKeys.js';
 import { listBody, parsePageRequest } from '../pagination.js';
-import { noContent, ok, params, query, type RouteSpec } from '../route.js';
-import { validateBody } from '../validate.js';
+import { bodyOf, noContent, ok, params, query, type RouteSpec } from '../route.js';
 import { apiKeyToWire } from '../wire.js';
 import { actorOf } from './actor.js';
 
@@ -15,6 +16,8 @@ export function globalKeyRoutes(keys: GlobalKeyService): RouteSpec[] {
       method: 'GET',
       url: '/admin/apiKeys',
       action: 'globalKeys.read',
+      summary: 'Global API keys',
+      response: { status: 200, schema: ListSchema(ApiKeySchema) },
       handler: async (req) => {
         const page = parsePageRequest(query(req));
         const result = await keys.list((page.pageNum - 1) * page.itemsPerPage, page.itemsPerPage);
@@ -32,8 +35,11 @@ export function globalKeyRoutes(keys: GlobalKeyService): RouteSpec[] {
       method: 'POST',
       url: '/admin/apiKeys',
       action: 'globalKeys.write',
+      summary: 'Create a global API key (the private key is shown once)',
+      response: { status: 200, schema: ApiKeySchema },
+      body: ApiKeyCreateBody,
       handler: async (req) => {
-        const body = validateBody(ApiKeyCreateBody, req.body);
+        const body = bodyOf(req, ApiKeyCreateBody);
         const created = await keys.create(actorOf(req), body.desc, body.roles, body.expiresAt);
         return ok(apiKeyToWire(req.ctx.origin, created.key, created.privateKey, keys.now()));
       },
@@ -43,12 +49,16 @@ export function globalKeyRoutes(keys: GlobalKeyService): RouteSpec[] {
       method: 'GET',
       url: '/admin/apiKeys/roles',
       action: 'globalKeys.read',
+      summary: 'The global role names',
+      response: { status: 200, schema: Type.Array(Type.String()) },
       handler: async () => ok([...GLOBAL_ROLES]),
     },
     {
       method: 'GET',
       url: '/admin/apiKeys/:apiKeyId',
       action: 'globalKeys.read',
+      summary: 'One global API key',
+      response: { status: 200, schema: ApiKeySchema },
       handler: async (req) =>
         ok(apiKeyToWire(req.ctx.origin, await keys.get(params(req).apiKeyId!), undefined, keys.now())),
     },
@@ -56,8 +66,11 @@ export function globalKeyRoutes(keys: GlobalKeyService): RouteSpec[] {
       method: 'PATCH',
       url: '/admin/apiKeys/:apiKeyId',
       action: 'globalKeys.write',
+      summary: "Change a global API key's description or roles",
+      response: { status: 200, schema: ApiKeySchema },
+      body: ApiKeyUpdateBody,
       handler: async (req) => {
-        const body = validateBody(ApiKeyUpdateBody, req.body);
+        const body = bodyOf(req, ApiKeyUpdateBody);
         const key = await keys.update(
           actorOf(req),
           params(req).apiKeyId!,
@@ -72,6 +85,7 @@ export function globalKeyRoutes(keys: GlobalKeyService): RouteSpec[] {
       method: 'DELETE',
       url: '/admin/apiKeys/:apiKeyId',
       action: 'globalKeys.write',
+      summary: 'Delete a global API key',
       handler: async (req) => {
         await keys.delete(actorOf(req), params(req).apiKeyId!);
         return noContent();

@@ -6,8 +6,7 @@ import { ApiKeyPolicyBody, ApiKeyRotateBody } from '../../../schema/bodies.js';
 import { ApiError } from '../../../schema/errors.js';
 import type { KeyLifecycleService, KeyUsage, RotatedKey } from '../../domain/keyLifecycle.js';
 import type { UnusedKey } from '../../storage/repositories/keyLifecycle.js';
-import { ok, params, query, type RouteSpec } from '../route.js';
-import { validateBody } from '../validate.js';
+import { bodyOf, ok, params, query, type RouteSpec } from '../route.js';
 import { apiKeyToWire, selfLink } from '../wire.js';
 import { actorOf } from './actor.js';
 import { lastValue, paged } from './paged.js';
@@ -75,9 +74,12 @@ export function keyLifecycleRoutes(svc: KeyLifecycleService): RouteSpec[] {
       method: 'POST',
       url: '/orgs/:orgId/apiKeys/:apiKeyId/rotate',
       action: 'orgKeys.write',
+      summary:
+        'Give an org API key a new private key, the old one valid for a grace period (pakman extension)',
+      body: ApiKeyRotateBody,
       handler: async (req) => {
         const { orgId, apiKeyId } = params(req);
-        const body = validateBody(ApiKeyRotateBody, req.body);
+        const body = bodyOf(req, ApiKeyRotateBody);
         const rotated = await svc.rotate(actorOf(req), orgId!, apiKeyId!, body.graceSeconds);
         return ok(rotatedToWire(req.ctx.origin, rotated, svc.now()));
       },
@@ -96,8 +98,11 @@ export function keyLifecycleRoutes(svc: KeyLifecycleService): RouteSpec[] {
       method: 'POST',
       url: '/admin/apiKeys/:apiKeyId/rotate',
       action: 'globalKeys.write',
+      summary:
+        'Give a global API key a new private key, the old one valid for a grace period (pakman extension)',
+      body: ApiKeyRotateBody,
       handler: async (req) => {
-        const body = validateBody(ApiKeyRotateBody, req.body);
+        const body = bodyOf(req, ApiKeyRotateBody);
         const rotated = await svc.rotate(actorOf(req), null, params(req).apiKeyId!, body.graceSeconds);
         return ok(rotatedToWire(req.ctx.origin, rotated, svc.now()));
       },
@@ -121,8 +126,10 @@ export function keyLifecycleRoutes(svc: KeyLifecycleService): RouteSpec[] {
       method: 'PATCH',
       url: '/orgs/:orgId/apiKeyPolicy',
       action: 'orgKeys.write',
+      summary: "Change the org's API key policy (pakman extension)",
+      body: ApiKeyPolicyBody,
       handler: async (req) => {
-        const body = validateBody(ApiKeyPolicyBody, req.body);
+        const body = bodyOf(req, ApiKeyPolicyBody);
         return ok(await svc.setPolicy(actorOf(req), params(req).orgId!, body.maxKeyLifetimeSeconds));
       },
     },

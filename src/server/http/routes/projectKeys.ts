@@ -1,9 +1,10 @@
 /** Org API keys on a project: `/groups/{PROJECT-ID}/apiKeys[/{API-KEY-ID}]`. */
+
 import { ApiKeyCreateBody, ProjectKeyAssignBody } from '../../../schema/bodies.js';
+import { ApiKeySchema, ListSchema } from '../../../schema/responses.js';
 import type { ProjectKeyService } from '../../domain/projectKeys.js';
 import type { ApiKeyRecord } from '../../storage/repositories/apiKeys.js';
-import { noContent, ok, params, type RouteSpec } from '../route.js';
-import { validateBody } from '../validate.js';
+import { bodyOf, noContent, ok, params, type RouteSpec } from '../route.js';
 import { apiKeyToWire } from '../wire.js';
 import { actorOf } from './actor.js';
 import { paged } from './paged.js';
@@ -15,6 +16,8 @@ export function projectKeyRoutes(keys: ProjectKeyService): RouteSpec[] {
       method: 'GET',
       url: '/groups/:groupId/apiKeys',
       action: 'projectKeys.read',
+      summary: 'API keys with roles in a project',
+      response: { status: 200, schema: ListSchema(ApiKeySchema) },
       handler: (req) =>
         paged(
           req,
@@ -26,8 +29,11 @@ export function projectKeyRoutes(keys: ProjectKeyService): RouteSpec[] {
       method: 'POST',
       url: '/groups/:groupId/apiKeys',
       action: 'projectKeys.write',
+      summary: "Create an API key of the project's organization with roles in the project",
+      response: { status: 200, schema: ApiKeySchema },
+      body: ApiKeyCreateBody,
       handler: async (req) => {
-        const body = validateBody(ApiKeyCreateBody, req.body);
+        const body = bodyOf(req, ApiKeyCreateBody);
         const made = await keys.create(
           actorOf(req),
           params(req).groupId!,
@@ -42,9 +48,12 @@ export function projectKeyRoutes(keys: ProjectKeyService): RouteSpec[] {
       method: 'PATCH',
       url: '/groups/:groupId/apiKeys/:apiKeyId',
       action: 'projectKeys.write',
+      summary: 'Assign an organization API key to a project (its roles there)',
+      response: { status: 200, schema: ApiKeySchema },
+      body: ProjectKeyAssignBody,
       handler: async (req) => {
         const { groupId, apiKeyId } = params(req);
-        const body = validateBody(ProjectKeyAssignBody, req.body);
+        const body = bodyOf(req, ProjectKeyAssignBody);
         return ok(
           apiKeyToWire(
             req.ctx.origin,
@@ -59,6 +68,7 @@ export function projectKeyRoutes(keys: ProjectKeyService): RouteSpec[] {
       method: 'DELETE',
       url: '/groups/:groupId/apiKeys/:apiKeyId',
       action: 'projectKeys.write',
+      summary: 'Unassign an API key from a project',
       handler: async (req) => {
         const { groupId, apiKeyId } = params(req);
         await keys.unassign(actorOf(req), groupId!, apiKeyId!);

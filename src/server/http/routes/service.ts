@@ -1,11 +1,13 @@
 /** Unauthenticated service endpoints and the API root. */
+import { Type } from '@sinclair/typebox';
 import { FirstUserBody } from '../../../schema/bodies.js';
 import { ApiError } from '../../../schema/errors.js';
 import { type AccessAddress, parseIpOrCidr } from '../../../schema/ip.js';
+import { BootstrapQuery } from '../../../schema/queries.js';
+import { FirstUserResponseSchema, RootSchema } from '../../../schema/responses.js';
 import { createFirstUser } from '../../domain/bootstrap.js';
 import type { ServiceDeps } from '../../domain/context.js';
-import { type HandlerResult, query, type RouteSpec } from '../route.js';
-import { validateBody } from '../validate.js';
+import { bodyOf, type HandlerResult, query, type RouteSpec } from '../route.js';
 import { API_BASE, apiKeyToWire, selfLink, userToWire } from '../wire.js';
 
 /** Query values of a repeatable parameter. */
@@ -19,12 +21,16 @@ export function serviceRoutes(deps: ServiceDeps, version: { gitHash: string }): 
       method: 'GET',
       url: '/api/private/unauth/version',
       action: 'public',
+      summary: 'The build: the git hash as plain text',
+      response: { status: 200, schema: Type.String() },
       handler: async (): Promise<HandlerResult> => ({ status: 200, text: version.gitHash }),
     },
     {
       method: 'GET',
       url: '',
       action: 'authenticated',
+      summary: 'The API root',
+      response: { status: 200, schema: RootSchema },
       handler: async (req) => ({
         status: 200,
         body: {
@@ -39,6 +45,10 @@ export function serviceRoutes(deps: ServiceDeps, version: { gitHash: string }): 
       method: 'POST',
       url: '/unauth/users',
       action: 'public',
+      summary: 'Create the first user and its GLOBAL_OWNER API key (once per deployment)',
+      query: BootstrapQuery,
+      response: { status: 201, schema: FirstUserResponseSchema },
+      body: FirstUserBody,
       handler: async (req) => {
         const q = query(req);
         const addresses = new Map<string, AccessAddress>();
@@ -52,7 +62,7 @@ export function serviceRoutes(deps: ServiceDeps, version: { gitHash: string }): 
             addresses.set(a.cidrBlock, a);
           }
         }
-        const body = validateBody(FirstUserBody, req.body);
+        const body = bodyOf(req, FirstUserBody);
         const result = await createFirstUser(
           deps,
           { principal: null, remoteAddress: req.ctx.remoteAddress },

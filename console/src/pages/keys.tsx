@@ -79,8 +79,12 @@ export function KeysPage({ orgId, powers }: PageProps & { orgId: string }) {
   const [typed, setTyped] = useState('');
   const [search, setSearch] = useState('');
   useEffect(() => {
+    // Only a new term goes back to page 1: the timer also runs once after the page first renders, and a
+    // click on Next within that time must stay on page 2.
+    const term = typed.trim();
+    if (term === search) return;
     const t = setTimeout(() => {
-      setSearch(typed.trim());
+      setSearch(term);
       setPageNum(1);
     }, 250);
     return () => clearTimeout(t);

@@ -9,7 +9,7 @@ import { apiKeysToWire } from '../prerendered.js';
 import { bodyOf, noContent, ok, params, query, type RouteSpec } from '../route.js';
 import { apiKeyToWire } from '../wire.js';
 import { actorOf } from './actor.js';
-import { lastValue } from './paged.js';
+import { textQuery } from './paged.js';
 
 export function apiKeyRoutes(keys: ApiKeyService): RouteSpec[] {
   return [
@@ -23,7 +23,7 @@ export function apiKeyRoutes(keys: ApiKeyService): RouteSpec[] {
         const page = parsePageRequest(query(req));
         const offset = (page.pageNum - 1) * page.itemsPerPage;
         // `search` is pakman's extension (docs/api.md, docs/compatibility.md); without it, Ops Manager's list.
-        const search = lastValue(query(req).search);
+        const search = textQuery(query(req), 'search');
         const result = search
           ? await keys.search(params(req).orgId!, search, offset, page.itemsPerPage)
           : await keys.list(params(req).orgId!, offset, page.itemsPerPage);

@@ -82,6 +82,7 @@ export const ERROR_CATALOG = {
     status: 400,
     detail: 'Cannot delete organization {} while it has projects.',
   },
+  RATE_LIMIT_NOT_FOUND: { status: 404, detail: 'No rate limit is set for {}.' },
   RATE_LIMITED: { status: 429, detail: 'Resource {} is limited to {} requests every {} minutes.' },
   SERVICE_UNAVAILABLE: { status: 503, detail: 'The service is temporarily unavailable. Try again shortly.' },
   UNEXPECTED_ERROR: { status: 500, detail: 'Unexpected error.' },

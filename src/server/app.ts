@@ -10,6 +10,7 @@ import { ApiError } from '../schema/errors.js';
 import type { CompiledCidr } from '../schema/ip.js';
 import { Authenticator } from './auth/authenticator.js';
 import { type DigestAlgorithm, NonceSigner } from './auth/digest.js';
+import { rateLimiterFor } from './auth/rateLimit.js';
 import { MemoryReplayGuard, type ReplayGuard } from './auth/replay.js';
 import { UsageRecorder } from './auth/usage.js';
 import { AccessListService } from './domain/accessLists.js';
@@ -21,6 +22,7 @@ import { GlobalKeyService } from './domain/globalKeys.js';
 import { OrgService } from './domain/orgs.js';
 import { ProjectKeyService } from './domain/projectKeys.js';
 import { ProjectService } from './domain/projects.js';
+import { RateLimitService } from './domain/rateLimits.js';
 import { UserService } from './domain/users.js';
 import { errorHandler, notFoundHandler, RouteTable } from './http/errors.js';
 import { lazyChildLogger } from './http/logging.js';
@@ -35,10 +37,23 @@ import { globalKeyRoutes } from './http/routes/globalKeys.js';
 import { orgRoutes } from './http/routes/orgs.js';
 import { projectKeyRoutes } from './http/routes/projectKeys.js';
 import { projectRoutes } from './http/routes/projects.js';
+import { rateLimitRoutes } from './http/routes/rateLimits.js';
 import { serviceRoutes } from './http/routes/service.js';
 import { userRoutes } from './http/routes/users.js';
 import { API_BASE } from './http/wire.js';
+import { Metrics } from './metrics.js';
+import { postgresPools } from './storage/connect.js';
 import type { Db } from './storage/database.js';
+
+/** Where the Prometheus metrics are served (main port, or PAKMAN_METRICS_PORT's own listener). */
+export const METRICS_PATH = '/metrics';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** This application's metrics (metrics.ts). */
+    metrics: Metrics;
+  }
+}
 
 /** Everything the application depends on; tests build their own. */
 export interface AppDeps {
@@ -58,6 +73,8 @@ export interface AppDeps {
   usageFlushMs?: number;
   logger?: FastifyServerOptions['logger'];
   version?: { gitHash: string; versionString: string };
+  /** Serve `GET /metrics` (Prometheus, no credentials) on the API's port (default true). */
+  metricsOnMainPort?: boolean;
 }
 
 /** All route declarations of the API, in one list (the route-action test reads it too). */
@@ -73,6 +90,7 @@ export function allRoutes(deps: ServiceDeps, version: { gitHash: string }): Rout
     ...accessListRoutes(new AccessListService(deps)),
     ...globalKeyRoutes(new GlobalKeyService(deps)),
     ...globalAccessListRoutes(new GlobalAccessListService(deps)),
+    ...rateLimitRoutes(new RateLimitService(deps)),
   ];
 }
 
@@ -96,6 +114,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const usage = new UsageRecorder(deps.db, deps.usageFlushMs ?? 1000, (e) =>
     app.log.warn({ err: e }, 'usage flush failed'),
   );
+  const metrics = new Metrics();
+  metrics.attach({ cache: () => authenticator.cacheStats(), pools: () => postgresPools(deps.db) });
   const pipeline: PipelineDeps = {
     db: deps.db,
     authenticator,
@@ -106,15 +126,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     versionHeader: `gitHash=${version.gitHash}; versionString=${version.versionString}`,
     clock,
     globalAccessList: async (): Promise<CompiledCidr[]> => (await authenticator.globalAccessList()).entries,
+    metrics,
+    limiter: rateLimiterFor(deps.db, clock),
   };
   const routes = allRoutes({ db: deps.db, clock }, version).map((spec) => ({
     ...spec,
     url: spec.url.startsWith('/api/') ? spec.url : `${API_BASE}${spec.url}`,
   }));
-  const challenge = earlyChallenge(
-    pipeline,
-    new Set(routes.filter((r) => r.action === 'public').map((r) => r.url)),
-  );
+  const metricsOnMainPort = deps.metricsOnMainPort ?? true;
+  const publicPaths = new Set(routes.filter((r) => r.action === 'public').map((r) => r.url));
+  if (metricsOnMainPort) publicPaths.add(METRICS_PATH);
+  const challenge = earlyChallenge(pipeline, publicPaths);
   const app = Fastify({
     logger: deps.logger ?? false,
     trustProxy: trustProxyOption(deps.trustProxy),
@@ -137,6 +159,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.decorateRequest('ctx', null as never);
+  app.decorate('metrics', metrics);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     if (body === '') return done(null, undefined);
@@ -166,7 +189,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.route({
       method: spec.method,
       url: spec.url,
-      config: { action: spec.action },
+      config: { action: spec.action, stats: metrics.route(spec.method, spec.url) },
       onSend: spec.method === 'GET' ? undefined : forgetCredentials,
       handler: async (req, reply) => {
         const res = await spec.handler(req, reply);
@@ -174,6 +197,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         const r = render(res.status, res.body, req.ctx.output);
         return sendJson(reply, r.status, r.body);
       },
+    });
+  }
+  if (metricsOnMainPort) {
+    app.route({
+      method: 'GET',
+      url: METRICS_PATH,
+      config: { action: 'public', stats: metrics.route('GET', METRICS_PATH) },
+      handler: async (_req, reply) => sendText(reply, 200, await metrics.text(), metrics.contentType),
     });
   }
   app.setNotFoundHandler(notFoundHandler(table));

@@ -13,6 +13,10 @@ export interface Config {
   sha256: boolean;
   bodyLimit: number;
   logLevel: string;
+  /** A port of its own for `GET /metrics` (on `host`); undefined: none. */
+  metricsPort: number | undefined;
+  /** Whether the API's port also serves `GET /metrics` (default: yes, unless `metricsPort` is set). */
+  metricsOnMainPort: boolean;
 }
 
 /** A configuration problem, reported as one line naming the setting. */
@@ -33,6 +37,8 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   sha256: 'PAKMAN_DIGEST_SHA256',
   bodyLimit: 'PAKMAN_BODY_LIMIT',
   logLevel: 'PAKMAN_LOG_LEVEL',
+  metricsPort: 'PAKMAN_METRICS_PORT',
+  metricsOnMainPort: 'PAKMAN_METRICS_ON_MAIN_PORT',
 };
 
 function fail(key: keyof Config, message: string): never {
@@ -91,8 +97,11 @@ export function loadConfig(raw: RawConfig): Config {
   const logLevel = raw.logLevel ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel))
     fail('logLevel', `unknown level "${logLevel}"`);
+  const port = int('port', raw.port ?? '8080', 0, 65535);
+  const metricsPort = raw.metricsPort ? int('metricsPort', raw.metricsPort, 1, 65535) : undefined;
+  if (metricsPort !== undefined && metricsPort === port) fail('metricsPort', 'must differ from PAKMAN_PORT');
   return {
-    port: int('port', raw.port ?? '8080', 0, 65535),
+    port,
     host: raw.host || '127.0.0.1',
     databaseUrl,
     publicUrl,
@@ -102,5 +111,7 @@ export function loadConfig(raw: RawConfig): Config {
     sha256: bool('sha256', raw.sha256 ?? 'false'),
     bodyLimit: int('bodyLimit', raw.bodyLimit ?? String(1024 * 1024), 1024, 64 * 1024 * 1024),
     logLevel,
+    metricsPort,
+    metricsOnMainPort: bool('metricsOnMainPort', raw.metricsOnMainPort ?? String(metricsPort === undefined)),
   };
 }

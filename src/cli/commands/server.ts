@@ -32,6 +32,15 @@ export function registerServerCommands(program: Command): void {
       new Option('--nonce-lifetime <seconds>', 'digest nonce lifetime (PAKMAN_NONCE_LIFETIME, default 60)'),
     )
     .addOption(new Option('--log-level <level>', 'log level (PAKMAN_LOG_LEVEL, default info)'))
+    .addOption(
+      new Option('--metrics-port <port>', 'serve GET /metrics on this port of its own (PAKMAN_METRICS_PORT)'),
+    )
+    .addOption(
+      new Option(
+        '--metrics-on-main-port <bool>',
+        'also serve GET /metrics on the API port (PAKMAN_METRICS_ON_MAIN_PORT; default true without a metrics port)',
+      ),
+    )
     .action(async (opts: Record<string, string | undefined>) => {
       const config = load({
         port: opts.port,
@@ -42,6 +51,8 @@ export function registerServerCommands(program: Command): void {
         trustProxy: opts.trustProxy,
         nonceLifetimeSeconds: opts.nonceLifetime,
         logLevel: opts.logLevel,
+        metricsPort: opts.metricsPort,
+        metricsOnMainPort: opts.metricsOnMainPort,
       });
       try {
         // Loaded here, not at the top: client commands should not pay for the server's modules.

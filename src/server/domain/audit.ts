@@ -33,7 +33,13 @@ export type EventType =
   | 'USER_DELETED'
   | 'USER_ROLES_CHANGED'
   | 'USER_API_KEY_CREATED'
-  | 'USER_API_KEYS_REVOKED';
+  | 'USER_API_KEYS_REVOKED'
+  | 'ORG_RATE_LIMIT_SET'
+  | 'ORG_RATE_LIMIT_REMOVED'
+  | 'API_KEY_RATE_LIMIT_SET'
+  | 'API_KEY_RATE_LIMIT_REMOVED'
+  | 'GLOBAL_API_KEY_RATE_LIMIT_SET'
+  | 'GLOBAL_API_KEY_RATE_LIMIT_REMOVED';
 
 /** What an event is about. */
 export interface EventSubject {

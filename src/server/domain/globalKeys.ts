@@ -16,7 +16,7 @@ const GLOBAL_SCOPE = '';
  * The grant rule read the other way: whoever may not grant GLOBAL_OWNER may not change or delete a key
  * that holds it either (otherwise a GLOBAL_USER_ADMIN could strip or remove the owners).
  */
-function assertCanTouch(actor: Actor, key: ApiKeyRecord): void {
+export function assertCanTouch(actor: Actor, key: ApiKeyRecord): void {
   if (key.roles.some((r) => r.roleName === 'GLOBAL_OWNER')) assertCanGrant(actor, key.roles);
 }
 

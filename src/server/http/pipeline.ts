@@ -3,14 +3,17 @@
  * presentation options → path ids → authorization. Errors thrown here reach the one error handler.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, UNAUTHORIZED_BODY } from '../../schema/errors.js';
 import { OBJECT_ID_RE, PUBLIC_KEY_RE } from '../../schema/ids.js';
 import { type CompiledCidr, findContaining, normalizeClientIp } from '../../schema/ip.js';
 import type { Authenticated, Authenticator } from '../auth/authenticator.js';
 import { challengeHeader, type DigestAlgorithm, type NonceSigner } from '../auth/digest.js';
+import { periodMinutes, type RateLimiter } from '../auth/rateLimit.js';
 import type { UsageRecorder } from '../auth/usage.js';
 import { isoSeconds } from '../domain/context.js';
+import { type Metrics, secondsSince } from '../metrics.js';
 import { allowed, type Target } from '../rbac/policy.js';
 import type { Db } from '../storage/database.js';
 import { errorHandler } from './errors.js';
@@ -41,6 +44,9 @@ export interface PipelineDeps {
   clock: () => number;
   /** The global access list's CIDR blocks, compiled (read per request so every node agrees). */
   globalAccessList: () => Promise<CompiledCidr[]>;
+  metrics: Metrics;
+  /** Token buckets of rate-limited keys (auth/rateLimit.ts). */
+  limiter: RateLimiter;
 }
 
 /** Each pipeline's plain challenge of the current second (see `challenges`). */
@@ -90,6 +96,7 @@ export function earlyChallenge(deps: PipelineDeps, publicPaths: ReadonlySet<stri
     let path = q < 0 ? url : url.slice(0, q);
     if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
     if (publicPaths.has(path) || path.includes('%')) return false;
+    const start = performance.now();
     res.writeHead(401, {
       'x-mongodb-service-version': deps.versionHeader,
       'www-authenticate': challenges(deps, false),
@@ -97,6 +104,7 @@ export function earlyChallenge(deps: PipelineDeps, publicPaths: ReadonlySet<stri
       'content-length': UNAUTHORIZED_LENGTH,
     });
     res.end(UNAUTHORIZED_TEXT);
+    deps.metrics.unrouted(req.method ?? 'GET').observe(401, secondsSince(start));
     return true;
   };
 }
@@ -105,8 +113,10 @@ export function earlyChallenge(deps: PipelineDeps, publicPaths: ReadonlySet<stri
 export function requestPipeline(deps: PipelineDeps) {
   return async function onRequest(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     reply.header('X-MongoDB-Service-Version', deps.versionHeader);
+    const start = performance.now();
     const url = req.url;
     const q = url.indexOf('?');
+    const config = req.routeOptions.config;
     req.ctx = {
       output: { pretty: false, envelope: false },
       principal: null,
@@ -114,18 +124,25 @@ export function requestPipeline(deps: PipelineDeps) {
       origin: deps.publicUrl ?? `${req.protocol}://${req.host}`,
       path: q < 0 ? url : url.slice(0, q),
       rawQuery: q < 0 ? '' : url.slice(q + 1),
+      start,
+      stats: config?.stats ?? deps.metrics.unrouted(req.method),
     };
     // Routes without a declared action (the 404 handler) still need credentials: 401 before 404.
-    const action = req.routeOptions.config?.action ?? 'authenticated';
+    const action = config?.action ?? 'authenticated';
     if (action !== 'public') {
       const outcome = await deps.authenticator.authenticate(req.headers.authorization, req.method, url);
       if (!outcome.ok) {
+        if (outcome.reason === 'replay') deps.metrics.replayRefused();
+        else deps.metrics.digestFailure(outcome.reason);
         sendChallenge(reply, deps, outcome.stale);
         return;
       }
       let { firstUse } = outcome;
-      if (typeof firstUse !== 'boolean' && !READS.has(req.method)) firstUse = await firstUse;
+      // A limited key's request takes a token only once it is known not to be a replay.
+      if (typeof firstUse !== 'boolean' && (!READS.has(req.method) || outcome.caller.rateLimit !== undefined))
+        firstUse = await firstUse;
       if (firstUse === false) {
+        deps.metrics.replayRefused();
         sendChallenge(reply, deps, true);
         return;
       }
@@ -137,6 +154,7 @@ export function requestPipeline(deps: PipelineDeps) {
         else firstUse.then((first) => first && record(deps, hits), ignore);
       }
       req.ctx.principal = outcome.caller.principal;
+      if (outcome.caller.rateLimit !== undefined) await limitRate(deps, req, reply, outcome.caller);
     }
     req.ctx.output = parseOutputOptions(req.query as Record<string, unknown>);
     if (action === 'public' || action === 'authenticated') return;
@@ -187,9 +205,36 @@ function gate(
   firstUse: Promise<boolean>,
 ): NonNullable<RequestContext['gate']> {
   return firstUse.then(
-    (first) => (first ? null : (reply: FastifyReply) => sendChallenge(reply, deps, true)),
+    (first) => {
+      if (first) return null;
+      deps.metrics.replayRefused();
+      return (reply: FastifyReply) => sendChallenge(reply, deps, true);
+    },
     (err: unknown) => (reply: FastifyReply) => unexpected(err, req, reply),
   );
+}
+
+/**
+ * Takes a token of a limited key's bucket: the RateLimit-* headers on its response, whatever it is, and
+ * RATE_LIMITED (429, Retry-After) when the bucket is empty. Keys without a limit never get here.
+ */
+async function limitRate(
+  deps: PipelineDeps,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  who: Authenticated,
+): Promise<void> {
+  const limit = who.rateLimit!;
+  const taken = deps.limiter.take(who.principal.id, limit);
+  const d = taken instanceof Promise ? await taken : taken;
+  reply.header('RateLimit-Limit', String(d.limit));
+  reply.header('RateLimit-Remaining', String(d.remaining));
+  reply.header('RateLimit-Reset', String(d.reset));
+  if (!d.allowed) {
+    throw new ApiError('RATE_LIMITED', [req.ctx.path, limit.requests, periodMinutes(limit.periodSeconds)], {
+      'Retry-After': String(d.retryAfter),
+    });
+  }
 }
 
 /** An access-list entry a request was admitted by, to count as used. */

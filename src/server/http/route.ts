@@ -3,6 +3,7 @@
  * authorize every request and a test can prove no route was left without one.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { RouteStats } from '../metrics.js';
 import type { Action } from '../rbac/policy.js';
 import type { Principal } from '../rbac/principal.js';
 import type { OutputOptions, Sent } from './output.js';
@@ -19,6 +20,10 @@ export interface RequestContext {
   path: string;
   /** The raw query string, without `?`. */
   rawQuery: string;
+  /** When the pipeline began (`performance.now()`), for the latency metric. */
+  start: number;
+  /** The metrics of the route that took the request (http/output.ts records its response there). */
+  stats: RouteStats;
   /** The project named by the path, once loaded by the authorization hook. */
   projectOrgId?: string | undefined;
   /**
@@ -35,6 +40,7 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     action?: Action | 'public';
+    stats?: RouteStats;
   }
 }
 

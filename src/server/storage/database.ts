@@ -124,6 +124,15 @@ export interface DigestReplayKeysTable {
   expires: number;
 }
 
+/** A rate limit an operator set (migration 008): an org's default (org_id) or a key's own (api_key_id). */
+export interface RateLimitsTable {
+  org_id: string | null;
+  api_key_id: string | null;
+  requests: number;
+  period_seconds: number;
+  updated: string;
+}
+
 export interface Database {
   settings: SettingsTable;
   orgs: OrgsTable;
@@ -138,6 +147,7 @@ export interface Database {
   events: EventsTable;
   digest_replays: DigestReplaysTable;
   digest_replay_keys: DigestReplayKeysTable;
+  rate_limits: RateLimitsTable;
 }
 
 /**

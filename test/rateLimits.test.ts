@@ -210,8 +210,12 @@ describe.each(DIALECTS)('rate limits (%s)', (dialect) => {
       'ratelimit-reset': '60',
       'retry-after': '20',
     });
-    // Any route counts against the same bucket.
-    expect((await digest(key, 'GET', `${s.base}/orgs/${orgId}/apiKeys`)).status).toBe(429);
+    // Any route counts against the same bucket; the 429 honours envelope like any error.
+    const enveloped = await digest(key, 'GET', `${s.base}/orgs/${orgId}/apiKeys?envelope=true`);
+    expect({ status: enveloped.status, body: enveloped.json }).toMatchObject({
+      status: 429,
+      body: { content: { errorCode: 'RATE_LIMITED', error: 429 }, status: 429 },
+    });
     now += 20_000;
     const again = await digest(key, 'GET', url);
     expect(again.status).toBe(200);

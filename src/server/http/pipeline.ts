@@ -129,6 +129,7 @@ export function requestPipeline(deps: PipelineDeps) {
     };
     // Routes without a declared action (the 404 handler) still need credentials: 401 before 404.
     const action = config?.action ?? 'authenticated';
+    let limited: Authenticated | undefined;
     if (action !== 'public') {
       const outcome = await deps.authenticator.authenticate(req.headers.authorization, req.method, url);
       if (!outcome.ok) {
@@ -154,9 +155,11 @@ export function requestPipeline(deps: PipelineDeps) {
         else firstUse.then((first) => first && record(deps, hits), ignore);
       }
       req.ctx.principal = outcome.caller.principal;
-      if (outcome.caller.rateLimit !== undefined) await limitRate(deps, req, reply, outcome.caller);
+      if (outcome.caller.rateLimit !== undefined) limited = outcome.caller;
     }
     req.ctx.output = parseOutputOptions(req.query as Record<string, unknown>);
+    // After the presentation options, so that a 429 honours `pretty` and `envelope`.
+    if (limited !== undefined) await limitRate(deps, req, reply, limited);
     if (action === 'public' || action === 'authenticated') return;
 
     const p = req.params as Record<string, string>;

@@ -6,7 +6,8 @@
  * as a revoked key.
  *
  * `rate_limit_buckets` is the token bucket of each limited key that every node on one PostgreSQL takes
- * from (auth/rateLimit.ts); SQLite (one process) keeps buckets in memory and never writes it. UNLOGGED on
+ * from (auth/rateLimit.ts); SQLite (one process) keeps buckets in memory and never writes it, but has the
+ * table too, so both dialects have one schema (`pakman migrate-data` copies table for table). UNLOGGED on
  * PostgreSQL: after a crash the buckets simply start full.
  */
 import { type Kysely, sql } from 'kysely';
@@ -25,22 +26,22 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('rate_limits_org').unique().on('rate_limits').column('org_id').execute();
   await db.schema.createIndex('rate_limits_key').unique().on('rate_limits').column('api_key_id').execute();
-  const statements = pg
+  const buckets = `CREATE ${pg ? 'UNLOGGED ' : ''}TABLE rate_limit_buckets (
+    subject TEXT NOT NULL CONSTRAINT rate_limit_buckets_pk PRIMARY KEY,
+    tokens DOUBLE PRECISION NOT NULL,
+    updated_ms BIGINT NOT NULL,
+    granted DOUBLE PRECISION NOT NULL)`;
+  const triggers = pg
     ? [
         `CREATE CONSTRAINT TRIGGER rate_limits_auth_changed AFTER INSERT OR UPDATE OR DELETE ON rate_limits
            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION pakman_auth_changed()`,
-        `CREATE UNLOGGED TABLE rate_limit_buckets (
-           subject TEXT NOT NULL CONSTRAINT rate_limit_buckets_pk PRIMARY KEY,
-           tokens DOUBLE PRECISION NOT NULL,
-           updated_ms BIGINT NOT NULL,
-           granted DOUBLE PRECISION NOT NULL)`,
       ]
     : ['INSERT', 'UPDATE', 'DELETE'].map(
         (op) =>
           `CREATE TRIGGER rate_limits_auth_${op.toLowerCase()} AFTER ${op} ON rate_limits
              BEGIN UPDATE auth_generation SET gen = gen + 1 WHERE id = 1; END`,
       );
-  for (const s of statements) await sql.raw(s).execute(db);
+  for (const s of [buckets, ...triggers]) await sql.raw(s).execute(db);
 }
 
 export async function down(): Promise<void> {

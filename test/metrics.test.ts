@@ -10,7 +10,8 @@ import { serveMetrics } from '../src/server/metrics.js';
 import { bootstrap, type Creds, digest, raw } from './support/client.js';
 import { DIALECTS } from './support/dialects.js';
 import { authorization, challengeNonce } from './support/digestHeader.js';
-import { freePort } from './support/processes.js';
+import { createDatabase, dropDatabase, POSTGRES_URL } from './support/postgres.js';
+import { freePort, TcpProxy } from './support/processes.js';
 import { type Scrape, scrape } from './support/prometheus.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
@@ -131,6 +132,44 @@ describe.each(DIALECTS)('metrics (%s)', (dialect) => {
     expect(m.value('pakman_db_pool_connections', { pool: 'main', state: 'max' })).toBe(10);
     expect(m.value('pakman_db_pool_connections', { pool: 'main', state: 'total' })).toBeGreaterThan(0);
     expect(m.families.get('pakman_db_pool_waiting_requests')?.metrics.length).toBe(2);
+  });
+});
+
+describe.runIf(POSTGRES_URL)('metrics during a database outage (postgres)', () => {
+  it('counts the 503s, by route and in pakman_http_unavailable_total', async () => {
+    const target = new URL(POSTGRES_URL!);
+    const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+    await proxy.start();
+    const dbUrl = await createDatabase();
+    const viaProxy = new URL(dbUrl);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(proxy.port);
+    const s = await startTestServer({ dialect: 'postgres', databaseUrl: viaProxy.toString() });
+    try {
+      const admin = await bootstrap(s.base);
+      const before = await scrape(`${s.origin}/metrics`);
+      await proxy.cut();
+      for (let i = 0; i < 2; i++) {
+        // A key the cache has not seen: authentication must read the database.
+        const r = await digest({ ...admin, publicKey: 'zzzzzzzz' }, 'GET', `${s.base}/orgs`);
+        expect(r.status).toBe(503);
+      }
+      // The metrics need no database.
+      const during = await scrape(`${s.origin}/metrics`);
+      await proxy.restore();
+      expect(
+        during.value('pakman_http_unavailable_total') - before.value('pakman_http_unavailable_total'),
+      ).toBe(2);
+      expect(
+        during.value(REQUESTS, { method: 'GET', route: '/api/public/v1.0/orgs', status: '503' }) -
+          before.value(REQUESTS, { method: 'GET', route: '/api/public/v1.0/orgs', status: '503' }),
+      ).toBe(2);
+    } finally {
+      await proxy.restore();
+      await s.close();
+      await proxy.close();
+      await dropDatabase(dbUrl);
+    }
   });
 });
 

@@ -87,6 +87,9 @@ describe.each(DIALECTS)('rate limits (%s)', (dialect) => {
       { org_id: orgId, api_key_id: null, target_public_key: null, actor_public_key: actor },
     ]);
     expect(await events('ORG_RATE_LIMIT_REMOVED')).toHaveLength(1);
+    // The org's event log shows them, as any other change.
+    const log = await digest(admin, 'GET', `${s.base}/orgs/${orgId}/events?eventType=ORG_RATE_LIMIT_SET`);
+    expect(log.json).toMatchObject({ totalCount: 2 });
     const keyEvent = {
       org_id: orgId,
       api_key_id: key.id,

@@ -710,6 +710,16 @@ describe.each(DIALECTS)('storage contract (%s)', (dialect) => {
       expect(decisions.filter((d) => !d.allowed).every((d) => d.retryAfter === 90 && d.remaining === 0)).toBe(
         true,
       );
+      // A large limit is taken in batches of 2 %: never more than the bucket, and at most a batch short per
+      // node (tokens a node took and holds in hand).
+      const big = { requests: 5000, periodSeconds: 3600 };
+      const other = nextId();
+      const many = await Promise.all(
+        Array.from({ length: 6000 }, (_, i) => limiters[i % 3]!.take(other, big)),
+      );
+      const accepted = many.filter((d) => d.allowed).length;
+      expect(accepted).toBeLessThanOrEqual(5000);
+      expect(accepted).toBeGreaterThanOrEqual(5000 - 3 * 99);
       // A clock that went back refills nothing.
       const behind = rateLimiterFor(handles[0]!, () => 1_600_000_000_000);
       expect((await behind.take(subject, limit)).allowed).toBe(false);

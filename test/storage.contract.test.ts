@@ -6,11 +6,11 @@
  */
 import { rmSync } from 'node:fs';
 import SQLite from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { newObjectId } from '../src/schema/ids.js';
 import type { RoleAssignment, RoleName } from '../src/schema/roles.js';
 import { generateKeyPair } from '../src/server/auth/credentials.js';
-import { rateLimiterFor } from '../src/server/auth/rateLimit.js';
+import { rateLimiterFor, type SharedRateLimiter } from '../src/server/auth/rateLimit.js';
 import { DatabaseReplayGuard, replayKey } from '../src/server/auth/replay.js';
 import { UsageRecorder } from '../src/server/auth/usage.js';
 import { type Connection, connect, isUniqueViolation, migrate } from '../src/server/storage/connect.js';
@@ -701,6 +701,9 @@ describe.each(DIALECTS)('storage contract (%s)', (dialect) => {
     async () => {
       const handles = await nodes(3);
       const limiters = handles.map((db) => rateLimiterFor(db, () => 1_700_000_000_000));
+      onTestFinished(() => {
+        for (const l of limiters) l.close();
+      });
       const limit = { requests: 40, periodSeconds: 3600 };
       const subject = nextId();
       const decisions = await Promise.all(
@@ -720,6 +723,16 @@ describe.each(DIALECTS)('storage contract (%s)', (dialect) => {
       const accepted = many.filter((d) => d.allowed).length;
       expect(accepted).toBeLessThanOrEqual(5000);
       expect(accepted).toBeGreaterThanOrEqual(5000 - 3 * 99);
+      // Rows idle for over a day are full: the sweep drops them, and only them.
+      const { sql } = await import('kysely');
+      await sql`UPDATE rate_limit_buckets SET updated_ms = updated_ms - 2 * 86400000 WHERE subject = ${other}`.execute(
+        conn.db,
+      );
+      await (limiters[1] as SharedRateLimiter).sweep();
+      const left = await sql<{
+        subject: string;
+      }>`SELECT subject FROM rate_limit_buckets WHERE subject IN (${subject}, ${other})`.execute(conn.db);
+      expect(left.rows.map((r) => r.subject)).toEqual([subject]);
       // A clock that went back refills nothing.
       const behind = rateLimiterFor(handles[0]!, () => 1_600_000_000_000);
       expect((await behind.take(subject, limit)).allowed).toBe(false);

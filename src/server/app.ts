@@ -114,6 +114,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const usage = new UsageRecorder(deps.db, deps.usageFlushMs ?? 1000, (e) =>
     app.log.warn({ err: e }, 'usage flush failed'),
   );
+  const limiter = rateLimiterFor(deps.db, clock);
   const metrics = new Metrics();
   metrics.attach({ cache: () => authenticator.cacheStats(), pools: () => postgresPools(deps.db) });
   const pipeline: PipelineDeps = {
@@ -127,7 +128,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clock,
     globalAccessList: async (): Promise<CompiledCidr[]> => (await authenticator.globalAccessList()).entries,
     metrics,
-    limiter: rateLimiterFor(deps.db, clock),
+    limiter,
   };
   const routes = allRoutes({ db: deps.db, clock }, version).map((spec) => ({
     ...spec,
@@ -211,6 +212,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onClose', async () => {
     authenticator.close();
     replay.close();
+    limiter.close();
     await usage.close();
   });
   return app;

@@ -40,6 +40,8 @@ export interface Decision {
 /** Takes one token of a key's bucket. */
 export interface RateLimiter {
   take(subject: string, limit: RateLimit): Decision | Promise<Decision>;
+  /** Stops background work (the shared buckets' sweep). */
+  close(): void;
 }
 
 /** Tokens one node takes from the shared row at a time (see the module comment). */
@@ -83,6 +85,10 @@ export class MemoryRateLimiter implements RateLimiter {
     if (allowed) b.tokens -= 1;
     return decide(allowed, b.tokens, limit);
   }
+
+  close(): void {
+    this.#buckets.clear();
+  }
 }
 
 /**
@@ -105,6 +111,14 @@ const TAKE = statement(
    RETURNING granted, tokens`,
 );
 
+/**
+ * Rows idle for longer than the longest period (a day) are full: dropping them changes nothing, the next
+ * take starts a full bucket again. Keeps the table to the keys in use (deleted keys' rows go too).
+ */
+const SWEEP = statement('rate_limit_sweep', 'DELETE FROM rate_limit_buckets WHERE updated_ms < ?::bigint');
+const SWEEP_MS = 60_000;
+const LONGEST_PERIOD_MS = 86_400_000;
+
 interface Waiter {
   resolve: (d: Decision) => void;
   reject: (e: unknown) => void;
@@ -125,11 +139,25 @@ interface Hand {
 /** Buckets shared by every node, in PostgreSQL. */
 export class SharedRateLimiter implements RateLimiter {
   readonly #hands = new Map<string, Hand>();
+  readonly #sweep: NodeJS.Timeout;
 
   constructor(
     private readonly reader: Reader,
     private readonly clock: () => number = Date.now,
-  ) {}
+  ) {
+    // Every node sweeps; the statement is idempotent, and a failure waits for the next round.
+    this.#sweep = setInterval(() => this.sweep().catch(() => {}), SWEEP_MS);
+    this.#sweep.unref();
+  }
+
+  /** Drops the rows idle for over a day (run every minute; exposed for tests). */
+  async sweep(): Promise<void> {
+    await this.reader.all(SWEEP, [this.clock() - LONGEST_PERIOD_MS]);
+  }
+
+  close(): void {
+    clearInterval(this.#sweep);
+  }
 
   take(subject: string, limit: RateLimit): Decision | Promise<Decision> {
     const h = this.#hand(subject, limit);
@@ -161,7 +189,7 @@ export class SharedRateLimiter implements RateLimiter {
   #decision(h: Hand, allowed: boolean): Decision {
     const { requests, periodSeconds } = h.limit;
     const refill = (Math.max(0, this.clock() - h.at) * requests) / (periodSeconds * 1000);
-    return decide(allowed, h.tokens + Math.min(requests, h.shared + refill), h.limit);
+    return decide(allowed, Math.min(requests, h.tokens + Math.min(requests, h.shared + refill)), h.limit);
   }
 
   async #fetch(subject: string, h: Hand): Promise<void> {

@@ -6,10 +6,11 @@
  */
 import { rmSync } from 'node:fs';
 import SQLite from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { newObjectId } from '../src/schema/ids.js';
 import type { RoleAssignment, RoleName } from '../src/schema/roles.js';
 import { generateKeyPair, storedSecret } from '../src/server/auth/credentials.js';
+import { rateLimiterFor, type SharedRateLimiter } from '../src/server/auth/rateLimit.js';
 import { DatabaseReplayGuard, replayKey } from '../src/server/auth/replay.js';
 import { UsageRecorder } from '../src/server/auth/usage.js';
 import { type Connection, connect, isUniqueViolation, migrate } from '../src/server/storage/connect.js';
@@ -20,6 +21,7 @@ import { apiKeys, type NewApiKey } from '../src/server/storage/repositories/apiK
 import { consoleSessions } from '../src/server/storage/repositories/consoleSessions.js';
 import { keyLifecycle } from '../src/server/storage/repositories/keyLifecycle.js';
 import { orgs } from '../src/server/storage/repositories/orgs.js';
+import { rateLimits } from '../src/server/storage/repositories/rateLimits.js';
 import { settings } from '../src/server/storage/repositories/settings.js';
 import { users } from '../src/server/storage/repositories/users.js';
 import { turnBatchFor } from '../src/server/storage/turnBatch.js';
@@ -879,6 +881,91 @@ describe.each(DIALECTS)('storage contract (%s)', (dialect) => {
          ('digest_replay_keys', 'expires'), ('api_key_access_list', 'count'), ('global_access_list', 'count'))
        ORDER BY table_name, column_name`.execute(conn.db);
       expect(cols.rows.map((r) => r.data_type)).toEqual(['bigint', 'bigint', 'bigint', 'bigint', 'bigint']);
+    },
+  );
+
+  it('rate limits: set, replace, read, remove; one subject per row; gone with their key or org; bump auth_generation', async () => {
+    const orgId = nextId();
+    await orgs.insert(conn.db, { id: orgId, name: 'Limits', created: '2024-01-01T00:00:00Z' });
+    const k = newKey(orgId);
+    await apiKeys.insert(conn.db, k, [org(orgId, 'ORG_MEMBER')]);
+    const { sql } = await import('kysely');
+    const gen = async () =>
+      Number(
+        (await sql<{ gen: number }>`SELECT gen FROM auth_generation WHERE id = 1`.execute(conn.db)).rows[0]
+          ?.gen,
+      );
+    const g0 = await gen();
+    expect(await rateLimits.get(conn.db, { keyId: k.id })).toBeUndefined();
+    await rateLimits.set(conn.db, { orgId }, { requests: 10, periodSeconds: 60 }, '2024-01-01T00:00:00Z');
+    await rateLimits.set(conn.db, { keyId: k.id }, { requests: 5, periodSeconds: 1 }, '2024-01-01T00:00:00Z');
+    await rateLimits.set(conn.db, { keyId: k.id }, { requests: 7, periodSeconds: 2 }, '2024-01-01T00:00:01Z');
+    expect(await rateLimits.get(conn.db, { orgId })).toEqual({ requests: 10, periodSeconds: 60 });
+    expect(await rateLimits.get(conn.db, { keyId: k.id })).toEqual({ requests: 7, periodSeconds: 2 });
+    expect(await gen()).toBeGreaterThan(g0);
+    // A row names an org or a key, never both or neither.
+    for (const bad of [
+      { org_id: orgId, api_key_id: k.id },
+      { org_id: null, api_key_id: null },
+    ]) {
+      await failure(
+        conn.db
+          .insertInto('rate_limits')
+          .values({ ...bad, requests: 1, period_seconds: 1, updated: '2024-01-01T00:00:00Z' })
+          .execute(),
+      );
+    }
+    const g1 = await gen();
+    expect(await rateLimits.delete(conn.db, { keyId: k.id })).toBe(true);
+    expect(await rateLimits.delete(conn.db, { keyId: k.id })).toBe(false);
+    expect(await gen()).toBeGreaterThan(g1);
+    await rateLimits.set(conn.db, { keyId: k.id }, { requests: 1, periodSeconds: 1 }, '2024-01-01T00:00:00Z');
+    await apiKeys.delete(conn.db, k.id);
+    expect(await rateLimits.get(conn.db, { keyId: k.id })).toBeUndefined();
+    await orgs.delete(conn.db, orgId);
+    expect(await rateLimits.get(conn.db, { orgId })).toBeUndefined();
+  });
+
+  it.runIf(dialect === 'postgres')(
+    'rate-limit buckets: nodes taking from one shared bucket at once are granted at most its size',
+    async () => {
+      const handles = await nodes(3);
+      const limiters = handles.map((db) => rateLimiterFor(db, () => 1_700_000_000_000));
+      onTestFinished(() => {
+        for (const l of limiters) l.close();
+      });
+      const limit = { requests: 40, periodSeconds: 3600 };
+      const subject = nextId();
+      const decisions = await Promise.all(
+        Array.from({ length: 120 }, (_, i) => limiters[i % 3]!.take(subject, limit)),
+      );
+      expect(decisions.filter((d) => d.allowed)).toHaveLength(40);
+      expect(decisions.filter((d) => !d.allowed).every((d) => d.retryAfter === 90 && d.remaining === 0)).toBe(
+        true,
+      );
+      // A large limit is taken in batches of 2 %: never more than the bucket, and at most a batch short per
+      // node (tokens a node took and holds in hand).
+      const big = { requests: 5000, periodSeconds: 3600 };
+      const other = nextId();
+      const many = await Promise.all(
+        Array.from({ length: 6000 }, (_, i) => limiters[i % 3]!.take(other, big)),
+      );
+      const accepted = many.filter((d) => d.allowed).length;
+      expect(accepted).toBeLessThanOrEqual(5000);
+      expect(accepted).toBeGreaterThanOrEqual(5000 - 3 * 99);
+      // Rows idle for over a day are full: the sweep drops them, and only them.
+      const { sql } = await import('kysely');
+      await sql`UPDATE rate_limit_buckets SET updated_ms = updated_ms - 2 * 86400000 WHERE subject = ${other}`.execute(
+        conn.db,
+      );
+      await (limiters[1] as SharedRateLimiter).sweep();
+      const left = await sql<{
+        subject: string;
+      }>`SELECT subject FROM rate_limit_buckets WHERE subject IN (${subject}, ${other})`.execute(conn.db);
+      expect(left.rows.map((r) => r.subject)).toEqual([subject]);
+      // A clock that went back refills nothing.
+      const behind = rateLimiterFor(handles[0]!, () => 1_600_000_000_000);
+      expect((await behind.take(subject, limit)).allowed).toBe(false);
     },
   );
 });

@@ -136,3 +136,10 @@ export const UserUpdateBody = Type.Object(
   { 'x-atLeastOne': Object.keys(UserFields) },
 );
 export type UserUpdateBody = Static<typeof UserUpdateBody>;
+
+/** A rate limit (pakman extension): at most `requests` every `periodSeconds` (1 s to a day), per key. */
+export const RateLimitBody = Type.Object({
+  requests: Type.Integer({ minimum: 1, maximum: 1_000_000_000 }),
+  periodSeconds: Type.Integer({ minimum: 1, maximum: 86_400 }),
+});
+export type RateLimitBody = Static<typeof RateLimitBody>;

@@ -96,6 +96,7 @@ export const ERROR_CATALOG = {
     status: 409,
     detail: 'API Key {} is being rotated; rotate it again once its previous private key expires at {}.',
   },
+  RATE_LIMIT_NOT_FOUND: { status: 404, detail: 'No rate limit is set for {}.' },
   RATE_LIMITED: { status: 429, detail: 'Resource {} is limited to {} requests every {} minutes.' },
   CONSOLE_SIGN_IN_FAILED: { status: 401, detail: 'The username or password is incorrect.' },
   CONSOLE_SIGN_IN_LOCKED: {

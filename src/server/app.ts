@@ -9,6 +9,7 @@ import { ApiError } from '../schema/errors.js';
 import type { CompiledCidr } from '../schema/ip.js';
 import { Authenticator } from './auth/authenticator.js';
 import { type DigestAlgorithm, NonceSigner } from './auth/digest.js';
+import { rateLimiterFor } from './auth/rateLimit.js';
 import { MemoryReplayGuard, type ReplayGuard } from './auth/replay.js';
 import { UsageRecorder } from './auth/usage.js';
 import { defaultConsoleDir, registerConsole } from './console/routes.js';
@@ -24,6 +25,7 @@ import { KeyLifecycleService } from './domain/keyLifecycle.js';
 import { OrgService } from './domain/orgs.js';
 import { ProjectKeyService } from './domain/projectKeys.js';
 import { ProjectService } from './domain/projects.js';
+import { RateLimitService } from './domain/rateLimits.js';
 import { UserService } from './domain/users.js';
 import { type ConnectionLimits, createHttpServer, DEFAULT_LIMITS } from './http/connections.js';
 import { errorHandler, notFoundHandler, RouteTable } from './http/errors.js';
@@ -42,10 +44,23 @@ import { keyLifecycleRoutes } from './http/routes/keyLifecycle.js';
 import { orgRoutes } from './http/routes/orgs.js';
 import { projectKeyRoutes } from './http/routes/projectKeys.js';
 import { projectRoutes } from './http/routes/projects.js';
+import { rateLimitRoutes } from './http/routes/rateLimits.js';
 import { serviceRoutes } from './http/routes/service.js';
 import { userRoutes } from './http/routes/users.js';
 import { validateBody } from './http/validate.js';
+import { Metrics } from './metrics.js';
+import { postgresPools } from './storage/connect.js';
 import type { Db } from './storage/database.js';
+
+/** Where the Prometheus metrics are served (main port, or PAKMAN_METRICS_PORT's own listener). */
+export const METRICS_PATH = '/metrics';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** This application's metrics (metrics.ts). */
+    metrics: Metrics;
+  }
+}
 
 /** Everything the application depends on; tests build their own. */
 export interface AppDeps {
@@ -73,6 +88,8 @@ export interface AppDeps {
   consoleDir?: string;
   /** Readiness (drain on shutdown, database probe); made here when not given. */
   health?: Health;
+  /** Serve `GET /metrics` (Prometheus, no credentials) on the API's port (default true). */
+  metricsOnMainPort?: boolean;
 }
 
 /**
@@ -97,6 +114,7 @@ export function allRoutes(
     ...globalKeyRoutes(new GlobalKeyService(deps)),
     ...globalAccessListRoutes(new GlobalAccessListService(deps)),
     ...healthRoutes(health),
+    ...rateLimitRoutes(new RateLimitService(deps)),
   ];
   let document: unknown;
   routes.push({
@@ -147,6 +165,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxSeconds: deps.session?.maxSeconds ?? 7 * 86400,
     secure: publicUrl?.startsWith('https:') ?? false,
   });
+  const limiter = rateLimiterFor(deps.db, clock);
+  const metrics = new Metrics();
+  metrics.attach({ cache: () => authenticator.cacheStats(), pools: () => postgresPools(deps.db) });
   const pipeline: PipelineDeps = {
     db: deps.db,
     authenticator,
@@ -158,19 +179,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clock,
     globalAccessList: async (): Promise<CompiledCidr[]> => (await authenticator.globalAccessList()).entries,
     sessions,
+    metrics,
+    limiter,
   };
   const health = deps.health ?? new Health(deps.db, clock);
   const routes = allRoutes({ db: deps.db, clock }, version, health).map((spec) => ({
     ...spec,
     url: fullPath(spec.url),
   }));
+  const metricsOnMainPort = deps.metricsOnMainPort ?? true;
+  const publicPaths = new Set(routes.filter((r) => r.action === 'public').map((r) => r.url));
+  if (metricsOnMainPort) publicPaths.add(METRICS_PATH);
   // The app's logger, for code made before the app exists (its request log).
   const log = (): FastifyBaseLogger => app.log;
-  const challenge = earlyChallenge(
-    pipeline,
-    new Set(routes.filter((r) => r.action === 'public').map((r) => r.url)),
-    requestId,
-    (req, id, startedAt): void => logEarlyChallenge(log(), req, id, startedAt),
+  const challenge = earlyChallenge(pipeline, publicPaths, requestId, (req, id, startedAt): void =>
+    logEarlyChallenge(log(), req, id, startedAt),
   );
   const table = new RouteTable();
   const app: FastifyInstance = Fastify({
@@ -202,6 +225,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.decorateRequest('ctx', null as never);
+  app.decorate('metrics', metrics);
   app.removeAllContentTypeParsers();
   // Bytes that are not UTF-8 are INVALID_JSON (as Jackson has it), not U+FFFD stored in their place.
   const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -232,7 +256,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.route({
       method: spec.method,
       url: spec.url,
-      config: { action: spec.action, body: spec.body, quiet: spec.quiet },
+      config: {
+        action: spec.action,
+        body: spec.body,
+        quiet: spec.quiet,
+        stats: metrics.route(spec.method, spec.url),
+      },
       onSend: spec.method === 'GET' ? undefined : forgetCredentials,
       handler: async (req, reply) => {
         // The declared schema is the one validated (and documented): handlers read it with bodyOf.
@@ -245,10 +274,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   }
   registerConsole(app, sessions, deps.consoleDir ?? defaultConsoleDir());
+  if (metricsOnMainPort) {
+    app.route({
+      method: 'GET',
+      url: METRICS_PATH,
+      config: { action: 'public', quiet: true, stats: metrics.route('GET', METRICS_PATH) },
+      handler: async (_req, reply) => sendText(reply, 200, await metrics.text(), metrics.contentType),
+    });
+  }
   app.setNotFoundHandler(notFoundHandler(table));
   app.addHook('onClose', async () => {
     authenticator.close();
     replay.close();
+    limiter.close();
     await Promise.all([usage.close(), sweeper.close()]);
   });
   return app;

@@ -27,6 +27,10 @@ export interface Config {
   sessionMaxSeconds: number;
   /** Seconds between SIGTERM (readiness turns 503) and closing the listener. */
   shutdownDrainSeconds: number;
+  /** A port of its own for `GET /metrics` (on `host`); undefined: none. */
+  metricsPort: number | undefined;
+  /** Whether the API's port also serves `GET /metrics` (default: yes, unless `metricsPort` is set). */
+  metricsOnMainPort: boolean;
 }
 
 /** A configuration problem, reported as one line naming the setting. */
@@ -54,6 +58,8 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   sessionIdleSeconds: 'PAKMAN_SESSION_IDLE',
   sessionMaxSeconds: 'PAKMAN_SESSION_MAX',
   shutdownDrainSeconds: 'PAKMAN_SHUTDOWN_DRAIN',
+  metricsPort: 'PAKMAN_METRICS_PORT',
+  metricsOnMainPort: 'PAKMAN_METRICS_ON_MAIN_PORT',
 };
 
 function fail(key: keyof Config, message: string): never {
@@ -119,8 +125,11 @@ export function loadConfig(raw: RawConfig): Config {
       'headersTimeoutSeconds',
       `must not exceed ${ENV_NAMES.requestTimeoutSeconds} (${requestTimeoutSeconds})`,
     );
+  const port = int('port', raw.port ?? '8080', 0, 65535);
+  const metricsPort = raw.metricsPort ? int('metricsPort', raw.metricsPort, 1, 65535) : undefined;
+  if (metricsPort !== undefined && metricsPort === port) fail('metricsPort', 'must differ from PAKMAN_PORT');
   return {
-    port: int('port', raw.port ?? '8080', 0, 65535),
+    port,
     host: raw.host || '127.0.0.1',
     databaseUrl,
     publicUrl,
@@ -137,5 +146,7 @@ export function loadConfig(raw: RawConfig): Config {
     sessionIdleSeconds: int('sessionIdleSeconds', raw.sessionIdleSeconds ?? String(12 * 3600), 1, 30 * 86400),
     sessionMaxSeconds: int('sessionMaxSeconds', raw.sessionMaxSeconds ?? String(7 * 86400), 1, 365 * 86400),
     shutdownDrainSeconds: int('shutdownDrainSeconds', raw.shutdownDrainSeconds ?? '5', 0, 3600),
+    metricsPort,
+    metricsOnMainPort: bool('metricsOnMainPort', raw.metricsOnMainPort ?? String(metricsPort === undefined)),
   };
 }

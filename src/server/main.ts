@@ -10,6 +10,7 @@ import { buildApp } from './app.js';
 import { DatabaseReplayGuard, MemoryReplayGuard } from './auth/replay.js';
 import type { Config } from './config.js';
 import { Health } from './http/routes/health.js';
+import { serveMetrics } from './metrics.js';
 import { type Connection, connect } from './storage/connect.js';
 import { settings } from './storage/repositories/settings.js';
 import { users } from './storage/repositories/users.js';
@@ -63,9 +64,18 @@ export async function startServer(config: Config): Promise<RunningServer> {
     },
     version: VERSION,
     health,
+    metricsOnMainPort: config.metricsOnMainPort,
   });
   const address = await app.listen({ port: config.port, host: config.host });
   const url = `${address}/api/public/v1.0`;
+  const metricsServer =
+    config.metricsPort === undefined
+      ? undefined
+      : await serveMetrics(app.metrics, config.host, config.metricsPort).catch(async (e: unknown) => {
+          await app.close();
+          await conn.close();
+          throw e;
+        });
   let closed = false;
   return {
     app,
@@ -75,6 +85,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     async close() {
       if (closed) return;
       closed = true;
+      if (metricsServer) await new Promise((r) => metricsServer.close(r));
       await app.close();
       await conn.close();
       stream.flushSync();

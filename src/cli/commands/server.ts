@@ -71,6 +71,15 @@ export function registerServerCommands(program: Command): void {
         'on SIGTERM, seconds of 503 readiness before closing (PAKMAN_SHUTDOWN_DRAIN, default 5)',
       ),
     )
+    .addOption(
+      new Option('--metrics-port <port>', 'serve GET /metrics on this port of its own (PAKMAN_METRICS_PORT)'),
+    )
+    .addOption(
+      new Option(
+        '--metrics-on-main-port <bool>',
+        'also serve GET /metrics on the API port (PAKMAN_METRICS_ON_MAIN_PORT; default true without a metrics port)',
+      ),
+    )
     .action(async (opts: Record<string, string | undefined>) => {
       const config = load({
         port: opts.port,
@@ -88,6 +97,8 @@ export function registerServerCommands(program: Command): void {
         sessionIdleSeconds: opts.sessionIdle,
         sessionMaxSeconds: opts.sessionMax,
         shutdownDrainSeconds: opts.shutdownDrain,
+        metricsPort: opts.metricsPort,
+        metricsOnMainPort: opts.metricsOnMainPort,
       });
       try {
         // Loaded here, not at the top: client commands should not pay for the server's modules.

@@ -11,6 +11,7 @@ import { sql } from 'kysely';
 import { PUBLIC_KEY_RE } from '../../schema/ids.js';
 import { type CompiledCidr, compileCidr, findContaining } from '../../schema/ip.js';
 import type { RoleName, RoleScope } from '../../schema/roles.js';
+import { DIGEST_FAILURES, type DigestFailure } from '../metrics.js';
 import { makePrincipal, type Principal } from '../rbac/principal.js';
 import { loadOnce } from '../storage/coalesce.js';
 import type { Db } from '../storage/database.js';
@@ -29,6 +30,7 @@ import {
   REALM,
   uriMatches,
 } from './digest.js';
+import type { RateLimit } from './rateLimit.js';
 import type { ReplayGuard } from './replay.js';
 
 /** An authenticated caller and the address rules that apply to it. */
@@ -39,6 +41,8 @@ export interface Authenticated {
   accessList: AccessList;
   /** True for global keys, which the global access list restricts. */
   globalKey: boolean;
+  /** The key's rate limit (its own or its org's default); undefined: unlimited, nothing else to do. */
+  rateLimit: RateLimit | undefined;
 }
 
 /**
@@ -57,7 +61,17 @@ export interface Verified {
 export interface Refused {
   ok: false;
   stale: boolean;
+  /** Why, for the metrics only (never on the wire). */
+  reason: DigestFailure | 'replay';
 }
+
+/** One frozen answer per reason: refusing allocates nothing. */
+const REFUSED = Object.fromEntries(
+  [...DIGEST_FAILURES, 'replay' as const].map((reason) => [
+    reason,
+    Object.freeze({ ok: false, stale: reason === 'stale' || reason === 'replay', reason }),
+  ]),
+) as unknown as Readonly<Record<Refused['reason'], Refused>>;
 
 const compiled = new Map<string, CompiledCidr>();
 function compile(cidr: string): CompiledCidr {
@@ -160,16 +174,23 @@ const msOf = (iso: string | null, none: number) => (iso === null ? none : Date.p
 const KEY_COLUMNS =
   'k.id, k.org_id, k.ha1_md5, k.ha1_sha256, k.expires_at, k.prev_ha1_md5, k.prev_ha1_sha256, k.prev_valid_until';
 
-/** A key's credentials, roles and access list in one statement, so one snapshot. */
-const KEY = statement(
-  'auth_key',
-  `SELECT ${KEY_COLUMNS}, 'r' AS kind, r.scope AS a, r.scope_id AS b, r.role_name AS c
-     FROM api_keys k LEFT JOIN api_key_roles r ON r.api_key_id = k.id WHERE k.public_key = ?
+/**
+ * A key's credentials, roles, access list and rate limits (its own, kind 'q' / 'k', and its org's default,
+ * 'q' / 'o') in one statement, so one snapshot.
+ */
+const KEY_SQL = (
+  p: string,
+) => `SELECT ${KEY_COLUMNS}, 'r' AS kind, r.scope AS a, r.scope_id AS b, r.role_name AS c
+     FROM api_keys k LEFT JOIN api_key_roles r ON r.api_key_id = k.id WHERE k.public_key = ${p}
    UNION ALL
    SELECT ${KEY_COLUMNS}, 'l', l.cidr_block, NULL, NULL
-     FROM api_keys k JOIN api_key_access_list l ON l.api_key_id = k.id WHERE k.public_key = ?
-   ORDER BY 9, 10`,
-);
+     FROM api_keys k JOIN api_key_access_list l ON l.api_key_id = k.id WHERE k.public_key = ${p}
+   UNION ALL
+   SELECT ${KEY_COLUMNS}, 'q', CAST(q.requests AS TEXT), CAST(q.period_seconds AS TEXT),
+          CASE WHEN q.api_key_id IS NULL THEN 'o' ELSE 'k' END
+     FROM api_keys k JOIN rate_limits q ON q.api_key_id = k.id OR q.org_id = k.org_id WHERE k.public_key = ${p}
+   ORDER BY 9, 10`;
+const KEY = statement('auth_key', KEY_SQL('?1'));
 interface KeyRow {
   id: string;
   org_id: string | null;
@@ -179,7 +200,7 @@ interface KeyRow {
   prev_ha1_md5: string | null;
   prev_ha1_sha256: string | null;
   prev_valid_until: string | null;
-  kind: 'r' | 'l';
+  kind: 'r' | 'l' | 'q';
   a: string | null;
   b: string | null;
   c: string | null;
@@ -232,29 +253,25 @@ export class Authenticator {
     target: string,
   ): Promise<Verified | Refused> {
     const params = parseDigestHeader(header);
-    if (
-      !params ||
-      params.realm !== REALM ||
-      !this.algorithms.has(params.algorithm) ||
-      !uriMatches(params.uri, target)
-    ) {
-      return { ok: false, stale: false };
-    }
+    if (!params) return REFUSED.malformed;
+    if (params.realm !== REALM) return REFUSED.realm;
+    if (!this.algorithms.has(params.algorithm)) return REFUSED.algorithm;
+    if (!uriMatches(params.uri, target)) return REFUSED.uri;
     const now = this.clock();
     const nonceState = this.#nonceState(params.nonce, now);
-    if (nonceState === 'invalid') return { ok: false, stale: false };
+    if (nonceState === 'invalid') return REFUSED.nonce;
 
     const who = await this.#verify(params, method, now);
-    if (!who) return { ok: false, stale: false };
+    if (!who) return REFUSED.credentials;
     // Only a correct response earns the stale hint, so it never confirms a guessed key.
-    if (nonceState === 'expired') return { ok: false, stale: true };
+    if (nonceState === 'expired') return REFUSED.stale;
     const firstUse = this.replay.firstUse(
       params.nonce,
       params.cnonce,
       params.nc,
       this.#signedNonces.get(params.nonce) ?? this.signer.expiresAt(params.nonce),
     );
-    if (firstUse === false) return { ok: false, stale: true };
+    if (firstUse === false) return REFUSED.replay;
     return { ok: true, caller: who, firstUse };
   }
 
@@ -301,6 +318,11 @@ export class Authenticator {
   /** Drops every cached credential: something may have changed through this node. */
   invalidate(): void {
     this.#cache.invalidate();
+  }
+
+  /** Credential-cache lookups so far (for the metrics). */
+  cacheStats(): { hits: number; misses: number } {
+    return { hits: this.#cache.hits, misses: this.#cache.misses };
   }
 
   /** Stops the cache's generation polling. */
@@ -402,6 +424,7 @@ export class Authenticator {
         principal: makePrincipal('user', match.userId, username, null, roles),
         accessList: EMPTY,
         globalKey: false,
+        rateLimit: undefined,
       },
     };
     this.#cache.set(cacheKey, entry, epoch);
@@ -423,9 +446,15 @@ export class Authenticator {
     if (!first) return undefined;
     const roles = [];
     const blocks: CompiledCidr[] = [];
+    let keyLimit: RateLimit | undefined;
+    let orgLimit: RateLimit | undefined;
     for (const r of rows) {
       if (r.kind === 'l') blocks.push(compile(r.a!));
-      else if (r.a !== null)
+      else if (r.kind === 'q') {
+        const limit = { requests: Number(r.a), periodSeconds: Number(r.b) };
+        if (r.c === 'k') keyLimit = limit;
+        else orgLimit = limit;
+      } else if (r.a !== null)
         roles.push({ scope: r.a as RoleScope, scopeId: r.b ?? '', roleName: r.c as RoleName });
     }
     const prevUntilMs = first.prev_ha1_md5 === null ? 0 : msOf(first.prev_valid_until, 0);
@@ -441,6 +470,8 @@ export class Authenticator {
         principal: makePrincipal('apiKey', first.id, publicKey, first.org_id, sortRoles(roles)),
         accessList: blocks.length ? new AccessList(blocks) : EMPTY,
         globalKey: first.org_id === null,
+        // The key's own limit, else its org's default.
+        rateLimit: keyLimit ?? orgLimit,
       },
     };
     this.#cache.set(cacheKey, entry, epoch);
@@ -449,15 +480,11 @@ export class Authenticator {
 
   async #keyRows(publicKey: string): Promise<KeyRow[]> {
     const reader = readerFor(this.db);
-    if (reader) return reader.all<KeyRow>(KEY, [publicKey, publicKey]);
+    if (reader) return reader.all<KeyRow>(KEY, [publicKey]);
     // A handle without a reader (not opened by connect.ts): the same rows through Kysely.
-    const res = await sql<KeyRow>`
-      SELECT ${sql.raw(KEY_COLUMNS)}, 'r' AS kind, r.scope AS a, r.scope_id AS b, r.role_name AS c
-        FROM api_keys k LEFT JOIN api_key_roles r ON r.api_key_id = k.id WHERE k.public_key = ${publicKey}
-      UNION ALL
-      SELECT ${sql.raw(KEY_COLUMNS)}, 'l', l.cidr_block, NULL, NULL
-        FROM api_keys k JOIN api_key_access_list l ON l.api_key_id = k.id WHERE k.public_key = ${publicKey}
-      ORDER BY 9, 10`.execute(this.db);
+    const parts = KEY_SQL('\u0000').split('\u0000');
+    const strings = Object.assign(parts, { raw: parts }) as unknown as TemplateStringsArray;
+    const res = await sql<KeyRow>(strings, ...parts.slice(1).map(() => publicKey)).execute(this.db);
     return res.rows;
   }
 

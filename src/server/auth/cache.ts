@@ -39,6 +39,9 @@ export class CredentialCache {
   /** The reader snapshot in which the generation was last read (synchronous readers). */
   #seenIn = -1;
   readonly #timer: NodeJS.Timeout | undefined;
+  /** Lookups answered from the cache, and not (for the metrics). */
+  hits = 0;
+  misses = 0;
 
   constructor(private readonly reader: Reader | undefined) {
     if (!reader || reader.sync) return;
@@ -78,9 +81,13 @@ export class CredentialCache {
 
   /** A current entry, or undefined. */
   get<T>(key: string): T | undefined {
-    if (!this.#trusted()) return undefined;
-    const e = this.#entries.get(key);
-    return e && e.epoch === this.#epoch ? (e.value as T) : undefined;
+    const e = this.#trusted() ? this.#entries.get(key) : undefined;
+    if (e && e.epoch === this.#epoch) {
+      this.hits++;
+      return e.value as T;
+    }
+    this.misses++;
+    return undefined;
   }
 
   /** Stores what a loader read, unless the cache was invalidated since it took `epoch`. */

@@ -38,7 +38,13 @@ export type EventType =
   | 'API_KEY_EXPIRED'
   | 'API_KEY_ROTATED'
   | 'API_KEY_POLICY_CHANGED'
-  | 'USER_API_KEYS_REVOKED';
+  | 'USER_API_KEYS_REVOKED'
+  | 'ORG_RATE_LIMIT_SET'
+  | 'ORG_RATE_LIMIT_REMOVED'
+  | 'API_KEY_RATE_LIMIT_SET'
+  | 'API_KEY_RATE_LIMIT_REMOVED'
+  | 'GLOBAL_API_KEY_RATE_LIMIT_SET'
+  | 'GLOBAL_API_KEY_RATE_LIMIT_REMOVED';
 
 /** What an event is about. */
 export interface EventSubject {

@@ -4,6 +4,7 @@
  */
 import type { FastifyReply } from 'fastify';
 import { ApiError } from '../../schema/errors.js';
+import { secondsSince } from '../metrics.js';
 import { prettyJson, prettyJsonAt } from './jackson.js';
 import { itemBytes, listBytes } from './prerendered.js';
 
@@ -113,15 +114,30 @@ export function sendJson(
 ): Sent {
   return whenReleased(reply, () => {
     reply.code(status);
+    observe(reply, status);
     if (headers) for (const [k, v] of Object.entries(headers)) reply.header(k, v);
     if (text === undefined) return reply.send();
     return reply.serializer(identity).header('content-type', 'application/json').send(text);
   });
 }
 
-/** Sends a plain-text body (the version probe), under the same gate as `sendJson`. */
-export function sendText(reply: FastifyReply, status: number, text: string): Sent {
-  return whenReleased(reply, () => reply.code(status).type('text/plain; charset=utf-8').send(text));
+/** Sends a plain-text body (the version probe, the metrics), under the same gate as `sendJson`. */
+export function sendText(
+  reply: FastifyReply,
+  status: number,
+  text: string,
+  type = 'text/plain; charset=utf-8',
+): Sent {
+  return whenReleased(reply, () => {
+    observe(reply, status);
+    return reply.code(status).type(type).send(text);
+  });
+}
+
+/** Counts the response in its route's metrics (metrics.ts): a Map update and a bucket increment. */
+function observe(reply: FastifyReply, status: number): void {
+  const ctx = reply.request.ctx;
+  if (ctx) ctx.stats.observe(status, secondsSince(ctx.start));
 }
 
 function whenReleased(reply: FastifyReply, send: () => FastifyReply): Sent {

@@ -3,6 +3,7 @@
  * presentation options → path ids → authorization. Errors thrown here reach the one error handler.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, UNAUTHORIZED_BODY } from '../../schema/errors.js';
 import { OBJECT_ID_RE, PUBLIC_KEY_RE } from '../../schema/ids.js';
@@ -10,9 +11,11 @@ import { type CompiledCidr, findContaining, normalizeClientIp } from '../../sche
 import { isStorableText } from '../../schema/text.js';
 import type { Authenticated, Authenticator } from '../auth/authenticator.js';
 import { challengeHeader, type DigestAlgorithm, type NonceSigner } from '../auth/digest.js';
+import { periodMinutes, type RateLimiter } from '../auth/rateLimit.js';
 import type { UsageRecorder } from '../auth/usage.js';
 import { type ConsoleSessions, CSRF_HEADER, cookieValue, SESSION_COOKIE } from '../console/sessions.js';
 import { isoSeconds } from '../domain/context.js';
+import { type Metrics, secondsSince } from '../metrics.js';
 import { allowed, type Target } from '../rbac/policy.js';
 import type { Db } from '../storage/database.js';
 import { bodyPending } from './connections.js';
@@ -75,6 +78,9 @@ export interface PipelineDeps {
   globalAccessList: () => Promise<CompiledCidr[]>;
   /** Web console sessions: a request without an Authorization header may carry one in its cookie. */
   sessions?: ConsoleSessions | undefined;
+  metrics: Metrics;
+  /** Token buckets of rate-limited keys (auth/rateLimit.ts). */
+  limiter: RateLimiter;
 }
 
 /** Each pipeline's plain challenge of the current second (see `challenges`). */
@@ -139,11 +145,11 @@ export function earlyChallenge(
     // turn), and close the connection if the body is still coming then (http/connections.ts).
     if (bodyPending(req))
       setImmediate(() => {
-        answer(deps, req, res, id);
+        answer(deps, req, res, id, startedAt);
         logged(req, id, startedAt);
       });
     else {
-      answer(deps, req, res, id);
+      answer(deps, req, res, id, startedAt);
       logged(req, id, startedAt);
     }
     return true;
@@ -151,7 +157,13 @@ export function earlyChallenge(
 }
 
 /** The early challenge's bytes, `Connection: close` added while the request's body is still coming. */
-function answer(deps: PipelineDeps, req: IncomingMessage, res: ServerResponse, id: string): void {
+function answer(
+  deps: PipelineDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  id: string,
+  startedAt: number,
+): void {
   const headers: Record<string, string | string[]> = {
     'x-mongodb-service-version': deps.versionHeader,
     'x-request-id': id,
@@ -162,6 +174,7 @@ function answer(deps: PipelineDeps, req: IncomingMessage, res: ServerResponse, i
   if (bodyPending(req)) headers.connection = 'close';
   res.writeHead(401, headers);
   res.end(UNAUTHORIZED_TEXT);
+  deps.metrics.unrouted(req.method ?? 'GET').observe(401, secondsSince(startedAt));
 }
 
 /** A request's context before authentication. */
@@ -175,14 +188,21 @@ function newContext(deps: PipelineDeps, req: FastifyRequest): RequestContext {
     origin: deps.publicUrl ?? `${req.protocol}://${req.host}`,
     path: q < 0 ? url : url.slice(0, q),
     rawQuery: q < 0 ? '' : url.slice(q + 1),
+    start: performance.now(),
+    stats: req.routeOptions?.config?.stats ?? deps.metrics.unrouted(req.method),
   };
 }
 
 /**
- * Digest authentication, replay check and access lists: true once the caller is known (ctx.principal set);
- * false when the challenge has been sent instead.
+ * Digest authentication (or a console session), replay check and access lists, once the caller is known
+ * (ctx.principal set): the digest caller, or undefined for a session; false when the challenge has been
+ * sent instead.
  */
-async function admit(deps: PipelineDeps, req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+async function admit(
+  deps: PipelineDeps,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<Authenticated | undefined | false> {
   if (req.headers.authorization === undefined && deps.sessions) {
     // A console session (cookie) acts as its user, with the user's roles; a change needs the CSRF token.
     // No session (or a bad or expired one): exactly the digest challenge a request without credentials gets.
@@ -194,16 +214,21 @@ async function admit(deps: PipelineDeps, req: FastifyRequest, reply: FastifyRepl
     if (!READS.has(req.method) && !deps.sessions.csrfOk(session, req.headers[CSRF_HEADER]))
       throw new ApiError('CONSOLE_CSRF_TOKEN_INVALID');
     req.ctx.principal = session.principal;
-    return true;
+    return undefined;
   }
   const outcome = await deps.authenticator.authenticate(req.headers.authorization, req.method, req.url);
   if (!outcome.ok) {
+    if (outcome.reason === 'replay') deps.metrics.replayRefused();
+    else deps.metrics.digestFailure(outcome.reason);
     sendChallenge(reply, deps, outcome.stale);
     return false;
   }
   let { firstUse } = outcome;
-  if (typeof firstUse !== 'boolean' && !READS.has(req.method)) firstUse = await firstUse;
+  // A limited key's request takes a token only once it is known not to be a replay.
+  if (typeof firstUse !== 'boolean' && (!READS.has(req.method) || outcome.caller.rateLimit !== undefined))
+    firstUse = await firstUse;
   if (firstUse === false) {
+    deps.metrics.replayRefused();
     sendChallenge(reply, deps, true);
     return false;
   }
@@ -217,7 +242,7 @@ async function admit(deps: PipelineDeps, req: FastifyRequest, reply: FastifyRepl
     else firstUse.then((first) => first && record(deps, hits, key), ignore);
   }
   req.ctx.principal = outcome.caller.principal;
-  return true;
+  return outcome.caller;
 }
 
 /** Builds the onRequest hook. */
@@ -228,8 +253,15 @@ export function requestPipeline(deps: PipelineDeps) {
     req.ctx = newContext(deps, req);
     // Routes without a declared action (the 404 handler) still need credentials: 401 before 404.
     const action = req.routeOptions.config?.action ?? 'authenticated';
-    if (action !== 'public' && !(await admit(deps, req, reply))) return;
+    let caller: Authenticated | undefined;
+    if (action !== 'public') {
+      const admitted = await admit(deps, req, reply);
+      if (admitted === false) return;
+      caller = admitted;
+    }
     req.ctx.output = parseOutputOptions(req.query as Record<string, unknown>);
+    // After the presentation options, so that a 429 honours `pretty` and `envelope`.
+    if (caller?.rateLimit !== undefined) await limitRate(deps, req, reply, caller);
     const p = req.params as Record<string, string>;
     for (const name in p) checkPathParam(name, p[name]!);
     if (action === 'public' || action === 'authenticated') return;
@@ -267,9 +299,36 @@ function gate(
   firstUse: Promise<boolean>,
 ): NonNullable<RequestContext['gate']> {
   return firstUse.then(
-    (first) => (first ? null : (reply: FastifyReply) => sendChallenge(reply, deps, true)),
+    (first) => {
+      if (first) return null;
+      deps.metrics.replayRefused();
+      return (reply: FastifyReply) => sendChallenge(reply, deps, true);
+    },
     (err: unknown) => (reply: FastifyReply) => unexpected(err, req, reply),
   );
+}
+
+/**
+ * Takes a token of a limited key's bucket: the RateLimit-* headers on its response, whatever it is, and
+ * RATE_LIMITED (429, Retry-After) when the bucket is empty. Keys without a limit never get here.
+ */
+async function limitRate(
+  deps: PipelineDeps,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  who: Authenticated,
+): Promise<void> {
+  const limit = who.rateLimit!;
+  const taken = deps.limiter.take(who.principal.id, limit);
+  const d = taken instanceof Promise ? await taken : taken;
+  reply.header('RateLimit-Limit', String(d.limit));
+  reply.header('RateLimit-Remaining', String(d.remaining));
+  reply.header('RateLimit-Reset', String(d.reset));
+  if (!d.allowed) {
+    throw new ApiError('RATE_LIMITED', [req.ctx.path, limit.requests, periodMinutes(limit.periodSeconds)], {
+      'Retry-After': String(d.retryAfter),
+    });
+  }
 }
 
 /** An access-list entry a request was admitted by, to count as used. */
@@ -343,7 +402,7 @@ export function malformedPathHandler(deps: PipelineDeps, table: RouteTable, maxP
     const answer = async () => {
       reply.header('X-MongoDB-Service-Version', deps.versionHeader);
       req.ctx = newContext(deps, req);
-      if (!(await admit(deps, req, reply))) return;
+      if ((await admit(deps, req, reply)) === false) return;
       const path = req.ctx.path;
       const segments = (path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path).split('/');
       const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';

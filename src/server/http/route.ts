@@ -4,6 +4,7 @@
  */
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { RouteStats } from '../metrics.js';
 import type { Action } from '../rbac/policy.js';
 import type { Principal } from '../rbac/principal.js';
 import type { OutputOptions, Sent } from './output.js';
@@ -20,6 +21,10 @@ export interface RequestContext {
   path: string;
   /** The raw query string, without `?`. */
   rawQuery: string;
+  /** When the pipeline began (`performance.now()`), for the latency metric. */
+  start: number;
+  /** The metrics of the route that took the request (http/output.ts records its response there). */
+  stats: RouteStats;
   /** The project named by the path, once loaded by the authorization hook. */
   projectOrgId?: string | undefined;
   /**
@@ -40,6 +45,7 @@ declare module 'fastify' {
     body?: TSchema | undefined;
     /** Not written to the request log at info (health probes). */
     quiet?: boolean | undefined;
+    stats?: RouteStats;
   }
 }
 

@@ -33,6 +33,8 @@ export const WHO_MAY: Record<Action | 'public', string> = {
   'orgUsers.read': 'any role in the org; any global role',
   'orgEvents.read': 'any role in the org; any global role',
   'projectEvents.read': 'any role in the project; ORG_OWNER, ORG_READ_ONLY of its org; any global role',
+  'rateLimits.read': 'any role in the org; any global role',
+  'rateLimits.write': 'ORG_OWNER of the org; GLOBAL_OWNER, GLOBAL_USER_ADMIN',
 };
 
 const PLACEHOLDERS: [RegExp, string][] = [

@@ -72,6 +72,9 @@ export const POLICY = {
   'user.delete': globalAdmin,
   'orgUsers.read': readOrg,
   'orgEvents.read': readOrg,
+  /** An org's default rate limit and its keys' own (pakman extension). */
+  'rateLimits.read': readOrg,
+  'rateLimits.write': (p, t) => globalAdmin(p, t) || inOrg(p, t.orgId, 'ORG_OWNER'),
   'projectEvents.read': readProject,
 } as const satisfies Record<string, Rule>;
 

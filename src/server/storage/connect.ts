@@ -69,6 +69,7 @@ export function openDatabase(target: DatabaseTarget): Connection {
   const genericPool = postgresPool(target.location, GENERIC_CONNECTIONS);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   attachReader(db, { dialect: 'postgres', pool, genericPool });
+  pools.set(db, { main: pool, generic: genericPool });
   return {
     db,
     dialect: 'postgres',
@@ -78,6 +79,13 @@ export function openDatabase(target: DatabaseTarget): Connection {
       await db.destroy();
     },
   };
+}
+
+const pools = new WeakMap<Db, Readonly<Record<string, pg.Pool>>>();
+
+/** The PostgreSQL pools of a database opened here, by name (for the metrics); none for SQLite. */
+export function postgresPools(db: Db): Readonly<Record<string, pg.Pool>> {
+  return pools.get(db) ?? {};
 }
 
 /**

@@ -170,6 +170,15 @@ export interface ConsoleSignInFailuresTable {
   last_failure: number;
 }
 
+/** A rate limit an operator set (migration 008): an org's default (org_id) or a key's own (api_key_id). */
+export interface RateLimitsTable {
+  org_id: string | null;
+  api_key_id: string | null;
+  requests: number;
+  period_seconds: number;
+  updated: string;
+}
+
 export interface Database {
   settings: SettingsTable;
   orgs: OrgsTable;
@@ -188,6 +197,7 @@ export interface Database {
   digest_replay_keys: DigestReplayKeysTable;
   console_sessions: ConsoleSessionsTable;
   console_sign_in_failures: ConsoleSignInFailuresTable;
+  rate_limits: RateLimitsTable;
 }
 
 /**

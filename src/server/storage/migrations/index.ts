@@ -6,6 +6,7 @@ import * as m003 from './003_key_counters.js';
 import * as m004 from './004_replay_keys.js';
 import * as m006 from './006_console_sessions.js';
 import * as m007 from './007_key_lifecycle.js';
+import * as m008 from './008_rate_limits.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '001_initial': m001,
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '004_replay_keys': m004,
   '006_console_sessions': m006,
   '007_key_lifecycle': m007,
+  '008_rate_limits': m008,
 };
 
 /** Provides the migrations above to Kysely's Migrator. */

@@ -38,9 +38,10 @@ function Shell({ session, onSignOut }: { session: SessionInfo; onSignOut: () => 
     if (!known) orgs.reload();
   }, [known, orgs.reload]);
   useEffect(() => {
-    // Nothing chosen yet: the first org's keys.
+    // Nothing chosen yet: the first org's keys. The address is read again, not only the route state: a
+    // navigation may have come in since this render, and it must not be overridden.
     const first = orgs.data?.results[0];
-    if (route.length === 0 && first) go(`/orgs/${first.id}/keys`);
+    if (route.length === 0 && first && /^#?\/?$/.test(location.hash)) go(`/orgs/${first.id}/keys`);
   }, [orgs.data, route.length]);
   const props = { session, powers };
   let page = null;

@@ -11,8 +11,14 @@ export function useRoute(): string[] {
       .map(decodeURIComponent);
   const [route, setRoute] = useState(read);
   useEffect(() => {
-    const on = () => setRoute(read());
+    const on = () => {
+      const next = read();
+      setRoute((prev) => (prev.join('/') === next.join('/') ? prev : next));
+    };
     addEventListener('hashchange', on);
+    // The hash may have changed between the first render and this subscription (a navigation right after
+    // sign-in): that hashchange was missed, so read it once more now.
+    on();
     return () => removeEventListener('hashchange', on);
   }, []);
   return route;

@@ -134,7 +134,16 @@ describe.runIf(POSTGRES_URL)('readiness while PostgreSQL is unreachable', () => 
   async function until(status: number, withinMs: number): Promise<number> {
     const start = Date.now();
     for (;;) {
-      const res = await raw('GET', `${node.origin}/health/ready`);
+      // A refused connection is a node not answering yet (or gone: then say why, with its output).
+      const res = await raw('GET', `${node.origin}/health/ready`).catch((e: Error) => {
+        if (!node.alive()) throw new Error(`pakman serve exited: ${e.message}\n${node.output()}`);
+        return undefined;
+      });
+      if (res === undefined) {
+        if (Date.now() - start > withinMs) throw new Error(`readiness unreachable after ${withinMs} ms`);
+        await sleep(100);
+        continue;
+      }
       if (res.status === status) {
         if (status === 503) expect(res.json).toEqual({ status: 'unavailable' });
         return Date.now() - start;

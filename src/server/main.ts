@@ -104,7 +104,13 @@ export async function runServer(config: Config): Promise<void> {
   const log = server.app.log;
   log.info(`pakman listening on ${server.url}`);
   process.stdout.write(`pakman ${VERSION.versionString} listening on ${server.url}\n`);
-  if (!(await users.any(server.conn.db))) {
+  // Only a hint: the node is serving already, so a database error here (it answers 503 meanwhile and
+  // recovers by itself) must not stop it.
+  const anyUser = await users.any(server.conn.db).catch((e: unknown) => {
+    log.warn({ err: e }, 'could not tell whether a user exists');
+    return true;
+  });
+  if (!anyUser) {
     process.stdout.write(
       `No users yet. Create the first user (and its GLOBAL_OWNER API key) with:\n  ${firstUserHint(server.url)}\n`,
     );

@@ -12,7 +12,7 @@ import { ProjectPage, ProjectsPage } from './pages/projects.js';
 import { SignIn } from './pages/signin.js';
 import { UsersPage } from './pages/users.js';
 import { Powers } from './roles.js';
-import { go, href, useRoute } from './router.js';
+import { currentRoute, go, href, useRoute } from './router.js';
 import { ErrorNote, useLoad } from './ui.js';
 
 interface Org {
@@ -41,7 +41,7 @@ function Shell({ session, onSignOut }: { session: SessionInfo; onSignOut: () => 
     // Nothing chosen yet: the first org's keys. The address is read again, not only the route state: a
     // navigation may have come in since this render, and it must not be overridden.
     const first = orgs.data?.results[0];
-    if (route.length === 0 && first && /^#?\/?$/.test(location.hash)) go(`/orgs/${first.id}/keys`);
+    if (route.length === 0 && first && currentRoute().length === 0) go(`/orgs/${first.id}/keys`);
   }, [orgs.data, route.length]);
   const props = { session, powers };
   let page = null;

@@ -1,14 +1,18 @@
 /** Hash routing (`#/orgs/…`): the server serves one page; nothing secret ever goes into a URL. */
 import { useEffect, useState } from 'preact/hooks';
 
+/** The address's route as path segments, read now (not the state a component last rendered). */
+export function currentRoute(): string[] {
+  return location.hash
+    .replace(/^#\/?/, '')
+    .split('/')
+    .filter((s) => s !== '')
+    .map(decodeURIComponent);
+}
+
 /** The current route's path segments, following `hashchange`. */
 export function useRoute(): string[] {
-  const read = () =>
-    location.hash
-      .replace(/^#\/?/, '')
-      .split('/')
-      .filter((s) => s !== '')
-      .map(decodeURIComponent);
+  const read = currentRoute;
   const [route, setRoute] = useState(read);
   useEffect(() => {
     const on = () => {

@@ -50,6 +50,22 @@ describe.each(DIALECTS)('refused credentials read alike, known or not (%s)', (di
     return out;
   }
 
+  /**
+   * The status of a right-credentials request answered from the cache. On PostgreSQL the cache answers only
+   * while its last generation poll is under TRUST_MS old (auth/cache.ts); on a loaded machine a poll can
+   * stall past that, and the request then reads the tables (500 here). A retry after the next poll is
+   * answered from the cache again; a success path that read the tables would fail every time.
+   */
+  async function cached(who: Parameters<typeof digest>[0]): Promise<number> {
+    let status = 0;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      status = (await digest(who, 'GET', url())).status;
+      if (status === 200 || dialect === 'sqlite') return status;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    return status;
+  }
+
   /** Runs `fn` with `table` renamed away, so that any statement reading it fails. */
   async function without(table: string, fn: () => Promise<void>): Promise<void> {
     await sql`ALTER TABLE ${sql.table(table)} RENAME TO ${sql.table(`${table}_away`)}`.execute(s.conn.db);
@@ -78,14 +94,14 @@ describe.each(DIALECTS)('refused credentials read alike, known or not (%s)', (di
         'unknown user': 500,
       });
       // The success path is the cache's: nothing read.
-      expect((await digest(admin, 'GET', url())).status).toBe(200);
-      expect((await digest({ username, password: personal }, 'GET', url())).status).toBe(200);
+      expect(await cached(admin)).toBe(200);
+      expect(await cached({ username, password: personal })).toBe(200);
     });
     await without('api_key_access_list', async () => {
       const got = await statuses();
       expect(got['known key, wrong secret']).toBe(500);
       expect(got['unknown key']).toBe(500);
-      expect((await digest(admin, 'GET', url())).status).toBe(200);
+      expect(await cached(admin)).toBe(200);
     });
     expect(Object.values(await statuses())).toEqual([401, 401, 401, 401]);
   });

@@ -115,6 +115,47 @@ describe('slow clients', () => {
     expect(json(told)).toMatchObject({ error: 408, errorCode: 'REQUEST_TIMEOUT', reason: 'Request Timeout' });
   });
 
+  it('answers bytes that are not HTTP, and headers over 16 KiB, in the Ops Manager error shape and closes', async () => {
+    const cases: [string, number, string, string][] = [
+      [
+        `GET ${path} HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+        431,
+        'REQUEST_HEADERS_TOO_LARGE',
+        'Request Header Fields Too Large',
+      ],
+      ['NOT HTTP AT ALL\r\n\r\n', 400, 'MALFORMED_REQUEST', 'Bad Request'],
+      [
+        `GET ${path} HTTP/1.1\r\nHost: x\r\nBad Header Name: 1\r\n\r\n`,
+        400,
+        'MALFORMED_REQUEST',
+        'Bad Request',
+      ],
+    ];
+    for (const [bytes, status, errorCode, reason] of cases) {
+      const c = await open(port);
+      c.socket.write(bytes);
+      expect(await closedWithin(c, 2000)).not.toBe('open');
+      const told = c.received();
+      expect(told.startsWith(`HTTP/1.1 ${status} ${reason}\r\n`)).toBe(true);
+      expect(told).toMatch(/\r\nConnection: close\r\n/);
+      const body = json(told);
+      expect(Object.keys(body)).toEqual(['detail', 'error', 'errorCode', 'parameters', 'reason']);
+      expect(body).toMatchObject({ error: status, errorCode, reason });
+    }
+    expect(
+      json(
+        (
+          await open(port).then(async (c) => {
+            c.socket.write(cases[0]![0]);
+            await c.closed;
+            return c;
+          })
+        ).received(),
+      ).detail,
+    ).toBe("The request's headers exceed 16384 bytes.");
+    await promptly();
+  });
+
   it('answers a trickling body without credentials at once with 401 and closes the connection', async () => {
     const slow = await Promise.all(Array.from({ length: 12 }, () => open(port)));
     for (const c of slow) {

@@ -49,6 +49,8 @@ export const ERROR_CATALOG = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, detail: 'Send the request body as application/json.' },
   REQUEST_TOO_LARGE: { status: 413, detail: 'The request body exceeds {} bytes.' },
   REQUEST_TIMEOUT: { status: 408, detail: 'The request did not arrive in time.' },
+  REQUEST_HEADERS_TOO_LARGE: { status: 431, detail: "The request's headers exceed {} bytes." },
+  MALFORMED_REQUEST: { status: 400, detail: 'The request is not well-formed HTTP/1.1.' },
   BAD_ACCESS_LIST_ADD_REQUEST: {
     status: 400,
     detail: 'Should not specify both the IP address and the CIDR block.',
@@ -126,6 +128,7 @@ export const REASONS: Readonly<Record<number, string>> = {
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };

@@ -217,19 +217,9 @@ function describe(req: FuzzRequest, headers: Record<string, string>): string {
   return `${req.method} ${req.target.slice(0, 400)} auth=${JSON.stringify(req.auth).slice(0, 200)} headers=${JSON.stringify(headers).slice(0, 400)} body=${body}`;
 }
 
-/**
- * Node's HTTP parser's own answers to bytes that are not an HTTP request at all (headers over 16 KiB,
- * characters HTTP does not allow in a request line), written by Fastify's client-error handler before any
- * request exists: protocol errors, not API errors, so not held to the API's error shape.
- */
-const PARSER_ANSWERS = new Set([
-  '{"error":"Bad Request","message":"Client Error","statusCode":400}',
-  '{"error":"Request Header Fields Too Large","message":"Exceeded maximum allowed HTTP header size","statusCode":431}',
-]);
-
 /** True for an error body in the shape every pakman error has (or the digest challenge's). */
 function opsManagerShaped(a: Answer): boolean {
-  if (a.body === '' || PARSER_ANSWERS.has(a.body)) return true;
+  if (a.body === '') return true;
   try {
     const body = JSON.parse(a.body) as Record<string, unknown>;
     const keys = Object.keys(body).join(',');

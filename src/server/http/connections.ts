@@ -72,18 +72,38 @@ export function bodyPending(req: IncomingMessage): boolean {
   );
 }
 
-const TIMEOUT_BODY = JSON.stringify(new ApiError('REQUEST_TIMEOUT').toBody());
-const TIMEOUT_RESPONSE = `HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(TIMEOUT_BODY)}\r\n\r\n${TIMEOUT_BODY}`;
+/** A whole response in the Ops Manager error shape, written to a socket no request was made for. */
+function rawResponse(error: ApiError): string {
+  const body = error.toBody();
+  const text = JSON.stringify(body);
+  return `HTTP/1.1 ${error.status} ${body.reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`;
+}
+
+const TIMEOUT_RESPONSE = rawResponse(new ApiError('REQUEST_TIMEOUT'));
+const HEADERS_TOO_LARGE_RESPONSE = rawResponse(
+  new ApiError('REQUEST_HEADERS_TOO_LARGE', [String(http.maxHeaderSize)]),
+);
+const MALFORMED_RESPONSE = rawResponse(new ApiError('MALFORMED_REQUEST'));
+
+/** The answer to a client error: Node's parser codes (HPE_*) and the request deadline; else none. */
+function clientErrorResponse(code: string | undefined): string | undefined {
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return TIMEOUT_RESPONSE;
+  if (code === 'HPE_HEADER_OVERFLOW') return HEADERS_TOO_LARGE_RESPONSE;
+  if (code?.startsWith('HPE_')) return MALFORMED_RESPONSE;
+  return undefined;
+}
 
 /**
- * A request that missed its deadline gets 408 `REQUEST_TIMEOUT` in the Ops Manager error shape (unless a
- * response already began on that connection), and the connection is closed. Registered before Fastify's
- * own clientError listener, which then finds the socket destroyed and leaves it; other client errors
- * (malformed HTTP) are Fastify's, as before.
+ * Client errors get the Ops Manager error shape, as every other answer does: a request that missed its
+ * deadline 408 `REQUEST_TIMEOUT`, headers over Node's limit 431 `REQUEST_HEADERS_TOO_LARGE`, bytes that are
+ * not HTTP/1.1 400 `MALFORMED_REQUEST` (unless a response already began on that connection); the
+ * connection is then closed. Registered before Fastify's own clientError listener, which then finds the
+ * socket destroyed and leaves it; what is left (a reset connection) is Fastify's, as before.
  */
 function onClientError(err: Error & { code?: string }, socket: Socket): void {
-  if (err.code !== 'ERR_HTTP_REQUEST_TIMEOUT' || socket.destroyed) return;
+  const response = clientErrorResponse(err.code);
+  if (response === undefined || socket.destroyed) return;
   const inProgress = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (socket.writable && !inProgress?.headersSent) socket.write(TIMEOUT_RESPONSE);
+  if (socket.writable && !inProgress?.headersSent) socket.write(response);
   socket.destroy();
 }

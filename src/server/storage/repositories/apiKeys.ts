@@ -49,7 +49,7 @@ export interface NewApiKey extends StoredSecret {
   expiresAt?: string | null;
 }
 
-const KEY_COLUMNS = [
+export const KEY_COLUMNS = [
   'id',
   'org_id',
   'public_key',
@@ -274,11 +274,13 @@ type KeyRow = {
 /**
  * The keys `page` selects, with their roles, read in ONE statement: two reads (keys, then roles) could see
  * a concurrent PATCH half-way (the old desc with the new roles) on PostgreSQL's read-committed snapshots.
+ * With `lastUsed`, the page also selects `last_used`, and each record comes with it (the unused-keys report).
  */
-async function withRoles(
+export async function withRoles(
   db: Db,
-  page: SelectQueryBuilder<Database, 'api_keys', KeyRow>,
-): Promise<ApiKeyRecord[]> {
+  page: SelectQueryBuilder<Database, 'api_keys', KeyRow & { last_used?: string | null }>,
+  lastUsed = false,
+): Promise<(ApiKeyRecord & { lastUsed?: string | null })[]> {
   const rows = await db
     .selectFrom(page.as('k'))
     .leftJoin('api_key_roles as r', 'r.api_key_id', 'k.id')
@@ -294,9 +296,13 @@ async function withRoles(
       'r.scope_id',
       'r.role_name',
     ])
+    .$if(lastUsed, (q) => q.select('k.last_used'))
     .orderBy('k.id')
     .execute();
-  return foldKeyRows(rows);
+  const records = foldKeyRows(rows);
+  if (!lastUsed) return records;
+  const when = new Map(rows.map((r) => [r.id, r.last_used ?? null]));
+  return records.map((rec) => Object.assign(rec, { lastUsed: when.get(rec.id) ?? null }));
 }
 
 /** A key joined with one of its roles (null columns: a key without roles), as both read paths select it. */

@@ -5,7 +5,7 @@
 import { sql } from 'kysely';
 import type { StoredSecret } from '../../auth/credentials.js';
 import type { Db } from '../database.js';
-import { type ApiKeyRecord, foldKeyRows } from './apiKeys.js';
+import { type ApiKeyRecord, KEY_COLUMNS, withRoles } from './apiKeys.js';
 
 /** One hour (or day) of a key's usage: the bucket's start (ISO seconds) and its request count. */
 export interface UsageBucket {
@@ -93,32 +93,14 @@ export const keyLifecycle = {
     let base = db.selectFrom('api_keys').where(sql<boolean>`coalesce(last_used, created) < ${cutoff}`);
     base = orgId === null ? base.where('org_id', 'is', null) : base.where('org_id', '=', orgId);
     const page = base
-      .select(['id', 'org_id', 'public_key', 'description', 'key_tail', 'created', 'expires_at', 'last_used'])
+      .select([...KEY_COLUMNS, 'last_used'])
       .orderBy('id')
       .limit(limit)
       .offset(offset);
-    const rows = await db
-      .selectFrom(page.as('k'))
-      .leftJoin('api_key_roles as r', 'r.api_key_id', 'k.id')
-      .select([
-        'k.id',
-        'k.org_id',
-        'k.public_key',
-        'k.description',
-        'k.key_tail',
-        'k.created',
-        'k.expires_at',
-        'k.last_used',
-        'r.scope',
-        'r.scope_id',
-        'r.role_name',
-      ])
-      .orderBy('k.id')
-      .execute();
-    const lastUsed = new Map(rows.map((r) => [r.id, r.last_used]));
+    const keys = await withRoles(db, page, true);
     const count = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     return {
-      items: foldKeyRows(rows).map((key) => ({ key, lastUsed: lastUsed.get(key.id) ?? null })),
+      items: keys.map(({ lastUsed, ...key }) => ({ key, lastUsed: lastUsed ?? null })),
       totalCount: Number(count.n),
     };
   },

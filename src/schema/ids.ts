@@ -35,3 +35,13 @@ export function newPrivateKey(): string {
 export function redactPrivateKey(tail: string): string {
   return `********-****-****-${tail}`;
 }
+
+/** Path parameters holding 24-hex ids, by route name, as Ops Manager's documentation spells them. */
+export const ID_PARAM_NAMES: Readonly<Record<string, string>> = {
+  orgId: 'ORG-ID',
+  groupId: 'PROJECT-ID',
+  apiKeyId: 'API-KEY-ID',
+  userId: 'USER-ID',
+  entryId: 'ACCESS-LIST-ID',
+  eventId: 'EVENT-ID',
+};

@@ -6,21 +6,12 @@
  */
 import type { TSchema } from '@sinclair/typebox';
 import * as bodies from '../../schema/bodies.js';
+import { ID_PARAM_NAMES } from '../../schema/ids.js';
 import * as responses from '../../schema/responses.js';
 import { fullPath, type RouteSpec } from './route.js';
 
 /** A JSON value of the document. */
 type Json = Record<string, unknown>;
-
-/** Path parameters holding 24-hex ids, with Ops Manager's names for them. */
-const ID_PARAMS: Record<string, string> = {
-  orgId: 'ORG-ID',
-  groupId: 'PROJECT-ID',
-  apiKeyId: 'API-KEY-ID',
-  userId: 'USER-ID',
-  entryId: 'ACCESS-LIST-ID',
-  eventId: 'EVENT-ID',
-};
 
 /** Every named schema of src/schema that is not a bare primitive, by component name. */
 function namedSchemas(): Map<TSchema, string> {
@@ -101,7 +92,7 @@ function operationId(method: string, path: string): string {
 }
 
 function pathParameter(name: string): Json {
-  const label = ID_PARAMS[name];
+  const label = ID_PARAM_NAMES[name];
   return {
     name,
     in: 'path',

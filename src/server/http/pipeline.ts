@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, UNAUTHORIZED_BODY } from '../../schema/errors.js';
-import { OBJECT_ID_RE, PUBLIC_KEY_RE } from '../../schema/ids.js';
+import { ID_PARAM_NAMES, OBJECT_ID_RE, PUBLIC_KEY_RE } from '../../schema/ids.js';
 import { type CompiledCidr, findContaining, normalizeClientIp } from '../../schema/ip.js';
 import { isStorableText } from '../../schema/text.js';
 import type { Authenticated, Authenticator } from '../auth/authenticator.js';
@@ -25,16 +25,6 @@ import type { RequestContext } from './route.js';
 
 const UNAUTHORIZED_TEXT = JSON.stringify(UNAUTHORIZED_BODY);
 
-/** Path parameter names as Ops Manager's documentation spells them. */
-const PARAM_NAMES: Record<string, string> = {
-  orgId: 'ORG-ID',
-  groupId: 'PROJECT-ID',
-  apiKeyId: 'API-KEY-ID',
-  userId: 'USER-ID',
-  entryId: 'ACCESS-LIST-ID',
-  eventId: 'EVENT-ID',
-};
-
 /** Text path parameters (names, access-list entries) as api.md spells them. */
 const TEXT_PARAM_NAMES: Record<string, string> = {
   name: 'NAME',
@@ -50,7 +40,7 @@ const TEXT_PARAM_NAMES: Record<string, string> = {
  * which would otherwise reach a query (a NUL was a 500 on PostgreSQL).
  */
 function checkPathParam(name: string, value: string): void {
-  const label = PARAM_NAMES[name];
+  const label = ID_PARAM_NAMES[name];
   if (label !== undefined) {
     if (OBJECT_ID_RE.test(value)) return;
     const hint = name === 'apiKeyId' && PUBLIC_KEY_RE.test(value);

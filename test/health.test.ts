@@ -9,8 +9,8 @@ import { Health } from '../src/server/http/routes/health.js';
 import { type Connection, connect } from '../src/server/storage/connect.js';
 import { bootstrap, type Creds, digest, raw } from './support/client.js';
 import { DIALECTS } from './support/dialects.js';
-import { createDatabase, dropDatabase, POSTGRES_URL } from './support/postgres.js';
-import { type NodeProcess, startNode, TcpProxy } from './support/processes.js';
+import { dropDatabase, POSTGRES_URL } from './support/postgres.js';
+import { type NodeProcess, type ProxiedDatabase, proxiedDatabase, startNode } from './support/processes.js';
 import { freshDatabaseUrl, startTestServer, type TestServer } from './support/server.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -110,24 +110,16 @@ describe('SIGTERM drains before shutting down (a real process)', () => {
 });
 
 describe.runIf(POSTGRES_URL)('readiness while PostgreSQL is unreachable', () => {
-  let proxy: TcpProxy;
-  let dbUrl: string;
+  let db: ProxiedDatabase;
   let node: NodeProcess;
 
   beforeAll(async () => {
-    const target = new URL(POSTGRES_URL!);
-    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
-    await proxy.start();
-    dbUrl = await createDatabase();
-    const viaProxy = new URL(dbUrl);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
-    node = await startNode({ PAKMAN_DATABASE_URL: viaProxy.toString() });
+    db = await proxiedDatabase();
+    node = await startNode({ PAKMAN_DATABASE_URL: db.viaProxy });
   });
   afterAll(async () => {
     await node?.stop();
-    await proxy?.close();
-    if (dbUrl) await dropDatabase(dbUrl);
+    await db?.close();
   });
 
   /** Polls readiness until it answers `status`; returns how long that took. */
@@ -156,10 +148,10 @@ describe.runIf(POSTGRES_URL)('readiness while PostgreSQL is unreachable', () => 
 
   it('is 503 {status: unavailable} while the database is away, 200 again soon after, liveness 200 all along', async () => {
     await until(200, 5000);
-    await proxy.cut();
+    await db.proxy.cut();
     const down = await until(503, 6000);
     expect((await raw('GET', `${node.origin}/health/live`)).status).toBe(200);
-    await proxy.restore();
+    await db.proxy.restore();
     const up = await until(200, 8000);
     process.stdout.write(`[health] readiness 503 ${down} ms after the cut, 200 ${up} ms after the restore\n`);
     expect(node.alive()).toBe(true);

@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Creds, digest, raw, type TestResponse } from './support/client.js';
-import { createDatabase, dropDatabase, POSTGRES_URL } from './support/postgres.js';
-import { type NodeProcess, startNode, TcpProxy } from './support/processes.js';
+import { POSTGRES_URL } from './support/postgres.js';
+import { type NodeProcess, type ProxiedDatabase, proxiedDatabase, startNode } from './support/processes.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -22,8 +22,7 @@ async function timed(call: () => Promise<TestResponse>): Promise<{ res: TestResp
 }
 
 describe.runIf(POSTGRES_URL)('database outage (PostgreSQL behind a TCP proxy the test cuts)', () => {
-  let proxy: TcpProxy;
-  let dbUrl: string;
+  let db: ProxiedDatabase;
   let node: NodeProcess;
   let admin: Creds;
   let orgId: string;
@@ -31,7 +30,7 @@ describe.runIf(POSTGRES_URL)('database outage (PostgreSQL behind a TCP proxy the
   /** Usage count of the global access-list entry 127.0.0.1/32, read through the proxy-free URL. */
   async function usageCount(): Promise<number> {
     const pg = (await import('pg')).default;
-    const c = new pg.Client({ connectionString: dbUrl });
+    const c = new pg.Client({ connectionString: db.directUrl });
     await c.connect();
     try {
       const r = await c.query(`SELECT count FROM global_access_list WHERE cidr_block = '127.0.0.1/32'`);
@@ -42,14 +41,8 @@ describe.runIf(POSTGRES_URL)('database outage (PostgreSQL behind a TCP proxy the
   }
 
   beforeAll(async () => {
-    const target = new URL(POSTGRES_URL!);
-    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
-    await proxy.start();
-    dbUrl = await createDatabase();
-    const viaProxy = new URL(dbUrl);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
-    node = await startNode({ PAKMAN_DATABASE_URL: viaProxy.toString() });
+    db = await proxiedDatabase();
+    node = await startNode({ PAKMAN_DATABASE_URL: db.viaProxy });
     const boot = await raw('POST', `${node.base}/unauth/users?accessList=127.0.0.1`, {
       body: { username: 'admin@example.com', password: 'Pw-123456-x', firstName: 'A', lastName: 'A' },
     });
@@ -61,8 +54,7 @@ describe.runIf(POSTGRES_URL)('database outage (PostgreSQL behind a TCP proxy the
 
   afterAll(async () => {
     const code = await node?.stop();
-    await proxy?.close();
-    if (dbUrl) await dropDatabase(dbUrl);
+    await db?.close();
     if (code !== undefined && code !== 0)
       process.stdout.write(`[outage] node exit code ${code}\n${node.output()}\n`);
   });
@@ -74,7 +66,7 @@ describe.runIf(POSTGRES_URL)('database outage (PostgreSQL behind a TCP proxy the
     const before = await usageCount();
     for (let i = 0; i < 10; i++) expect((await digest(admin, 'GET', `${node.base}/orgs`)).status).toBe(200);
 
-    await proxy.cut();
+    await db.proxy.cut();
     const cutAt = Date.now();
     // Digest authentication reads the database: the answer must be a 503, not a 401, and quick.
     for (const call of [
@@ -105,7 +97,7 @@ describe.runIf(POSTGRES_URL)('database outage (PostgreSQL behind a TCP proxy the
     await sleep(1500);
     expect(node.alive()).toBe(true);
 
-    await proxy.restore();
+    await db.proxy.restore();
     const restoredAt = Date.now();
     let recoveredMs = Number.POSITIVE_INFINITY;
     while (Date.now() - restoredAt < 15_000) {
@@ -140,12 +132,12 @@ describe.runIf(POSTGRES_URL)('database outage (PostgreSQL behind a TCP proxy the
     );
     // Cut as soon as the first create is through: the others are mid-flight (in auth, or mid-transaction).
     await Promise.race(creates);
-    await proxy.cut();
+    await db.proxy.cut();
     const results = await Promise.all(creates);
     for (const r of results) expect([200, 503], r.text).toContain(r.status);
     process.stdout.write(`[outage] in-flight: ${results.map((r) => r.status).join(',')}\n`);
     await sleep(300);
-    await proxy.restore();
+    await db.proxy.restore();
     let list: TestResponse | undefined;
     for (let i = 0; i < 50; i++) {
       list = await digest(admin, 'GET', `${node.base}/orgs/${orgId}/apiKeys?itemsPerPage=500`);

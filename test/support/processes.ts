@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type Server, Socket } from 'node:net';
 import { join } from 'node:path';
+import { createDatabase, dropDatabase, POSTGRES_URL } from './postgres.js';
 
 /** The repository root. */
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -236,4 +237,35 @@ export class TcpProxy {
   async close(): Promise<void> {
     await this.cut();
   }
+}
+
+/** A fresh PostgreSQL database reached through a TcpProxy: the URL to give a node, and the direct one. */
+export interface ProxiedDatabase {
+  proxy: TcpProxy;
+  /** The database's own URL (for the test's direct reads, and to drop it). */
+  directUrl: string;
+  /** The same database through the proxy. */
+  viaProxy: string;
+  /** Closes the proxy and drops the database. */
+  close(): Promise<void>;
+}
+
+/** Creates a database on PAKMAN_TEST_POSTGRES_URL's server and a proxy in front of it. */
+export async function proxiedDatabase(): Promise<ProxiedDatabase> {
+  const target = new URL(POSTGRES_URL!);
+  const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+  await proxy.start();
+  const directUrl = await createDatabase();
+  const via = new URL(directUrl);
+  via.hostname = '127.0.0.1';
+  via.port = String(proxy.port);
+  return {
+    proxy,
+    directUrl,
+    viaProxy: via.toString(),
+    async close() {
+      await proxy.close();
+      await dropDatabase(directUrl);
+    },
+  };
 }

@@ -113,6 +113,25 @@ describe('request log', () => {
     expect(lines().length).toBe(before);
   });
 
+  it('follows the log level: probes at debug, no request line at warn', async () => {
+    try {
+      s.app.log.level = 'debug';
+      const probe = await raw('GET', `${s.origin}/health/live`);
+      const [line] = await linesOf(String(probe.headers['x-request-id']));
+      expect(line).toMatchObject({ level: 20, route: '/health/live', status: 200 });
+      s.app.log.level = 'warn';
+      const before = lines().length;
+      expect((await digest(admin, 'GET', `${s.base}/orgs`)).status).toBe(200);
+      expect((await raw('GET', `${s.base}/orgs`)).status).toBe(401);
+      await new Promise((r) => setImmediate(r));
+      expect(lines().length).toBe(before);
+    } finally {
+      s.app.log.level = 'info';
+    }
+    const again = await raw('GET', `${s.base}/orgs`);
+    expect(await linesOf(String(again.headers['x-request-id']))).toHaveLength(1);
+  });
+
   it('never logs a secret: Authorization headers, private keys, passwords, HA1s', async () => {
     const password = 'Very-Secret-Passw0rd-1';
     const user = await digest(admin, 'POST', `${s.base}/users`, {

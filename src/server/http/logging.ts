@@ -69,6 +69,25 @@ export function lazyChildLogger(
   return new LazyChildLogger(logger, bindings, options) as unknown as FastifyBaseLogger;
 }
 
+/** pino's level values; `silent` (and an unknown level) logs nothing. */
+const LEVELS: Readonly<Record<string, number>> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+};
+
+/**
+ * Whether `log` writes lines at `level`: a line that would not be written is not built (at the default
+ * `info` every request's is; at `warn`, as a busy node may run, none is).
+ */
+function enabled(log: FastifyBaseLogger, level: 'debug' | 'info'): boolean {
+  const current = LEVELS[log.level];
+  return current !== undefined && LEVELS[level]! >= current;
+}
+
 /** An incoming `X-Request-Id` is kept when it is 1–128 of these characters; anything else is replaced. */
 const REQUEST_ID_RE = /^[A-Za-z0-9._:@=+/-]{1,128}$/;
 /** This process's prefix of generated ids: random, so ids of several nodes (and restarts) do not collide. */
@@ -99,10 +118,12 @@ export class AccessLog extends LogController {
   }
 
   override requestCompleted(error: Error | null | undefined, req: FastifyRequest, reply: FastifyReply): void {
-    // One read of routeOptions: Fastify builds a new object on every read.
-    const config = req.routeOptions.config;
-    const quiet = config.quiet === true;
     const ctx = req.ctx as RequestContext | null;
+    // Fastify builds a new routeOptions object on every read: the pipeline's one read, when it ran.
+    const config = ctx?.config ?? req.routeOptions.config;
+    const quiet = config.quiet === true;
+    const log = this.log();
+    if (!enabled(log, quiet ? 'debug' : 'info')) return;
     const line = {
       reqId: req.id,
       method: req.method,
@@ -113,9 +134,8 @@ export class AccessLog extends LogController {
       principal: ctx?.principal?.name ?? null,
       ...(error ? { aborted: true } : {}),
     };
-    // A level that is off is a no-op function in pino: the cost is then building `line`.
-    if (quiet) this.log().debug(line, 'request');
-    else this.log().info(line, 'request');
+    if (quiet) log.debug(line, 'request');
+    else log.info(line, 'request');
   }
 }
 
@@ -129,6 +149,7 @@ export function logEarlyChallenge(
   id: string,
   startedAt: number,
 ): void {
+  if (!enabled(log, 'info')) return;
   log.info(
     {
       reqId: id,

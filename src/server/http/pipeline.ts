@@ -170,6 +170,7 @@ function answer(
 /** A request's context before authentication. */
 function newContext(deps: PipelineDeps, req: FastifyRequest): RequestContext {
   const url = req.url;
+  const config = req.routeOptions?.config;
   const q = url.indexOf('?');
   return {
     output: { pretty: false, envelope: false },
@@ -179,7 +180,8 @@ function newContext(deps: PipelineDeps, req: FastifyRequest): RequestContext {
     path: q < 0 ? url : url.slice(0, q),
     rawQuery: q < 0 ? '' : url.slice(q + 1),
     start: performance.now(),
-    stats: req.routeOptions?.config?.stats ?? deps.metrics.unrouted(req.method),
+    stats: config?.stats ?? deps.metrics.unrouted(req.method),
+    config,
   };
 }
 
@@ -242,7 +244,7 @@ export function requestPipeline(deps: PipelineDeps) {
     reply.header('X-Request-Id', req.id);
     req.ctx = newContext(deps, req);
     // Routes without a declared action (the 404 handler) still need credentials: 401 before 404.
-    const action = req.routeOptions.config?.action ?? 'authenticated';
+    const action = req.ctx.config?.action ?? 'authenticated';
     let caller: Authenticated | undefined;
     if (action !== 'public') {
       const admitted = await admit(deps, req, reply);

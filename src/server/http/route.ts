@@ -25,6 +25,11 @@ export interface RequestContext {
   start: number;
   /** The metrics of the route that took the request (http/output.ts records its response there). */
   stats: RouteStats;
+  /**
+   * The route's config (action, body schema, …), read once: Fastify builds a new, frozen routeOptions
+   * object on every read of `req.routeOptions`.
+   */
+  config: FastifyRequest['routeOptions']['config'] | undefined;
   /** The project named by the path, once loaded by the authorization hook. */
   projectOrgId?: string | undefined;
   /**
@@ -93,7 +98,7 @@ export function fullPath(url: string): string {
  * handler that reads a body its route does not declare fails on its first request.
  */
 export function bodyOf<T extends TSchema>(req: FastifyRequest, schema: T): Static<T> {
-  if (req.routeOptions.config.body !== schema)
+  if ((req.ctx.config ?? req.routeOptions.config).body !== schema)
     throw new Error(`${req.method} ${req.url}: undeclared body schema`);
   return req.body as Static<T>;
 }

@@ -304,6 +304,34 @@ describe.runIf(HAVE_BROWSER)('console in a browser: key lifecycle', () => {
       await narrow.context.close();
     });
 
+    it("gives a global key a page of its own: expiry, rotation and usage, reached from the Global page's table", async () => {
+      const made = await api('POST', '/admin/apiKeys', { desc: 'Global robot', roles: ['GLOBAL_READ_ONLY'] });
+      const key = made.json as WireKey;
+      expect(await probe(key)).toBe(200);
+      await poll(
+        async () => ((await api('GET', `/admin/apiKeys/${key.id}/usage`)).json as { total: number }).total,
+      ).toBe(1);
+      const { context, page, errors } = await open('/admin');
+      await page.getByRole('link', { name: key.publicKey }).click();
+      await page.getByRole('heading', { name: `Global API key ${key.publicKey}` }).waitFor();
+      await poll(() => page.getByTestId('usage-total').textContent()).toBe('1 in the last 24 hours');
+      // No org, so no policy hint.
+      expect(await page.locator('#expiry-hint').textContent()).not.toContain('policy');
+      const chosen = `${iso(now() + 3 * DAY_MS).slice(0, 16)}:00Z`;
+      await page.getByLabel('Expires at (UTC)').fill(chosen.slice(0, 16));
+      await page.getByRole('button', { name: 'Set expiry' }).click();
+      await poll(() => page.getByTestId('key-expiry').textContent()).toBe(shown(chosen));
+      expect(((await api('GET', `/admin/apiKeys/${key.id}`)).json as Json).expiresAt).toBe(chosen);
+      expect(await axeViolations(page)).toEqual([]);
+      await page.getByRole('button', { name: 'Rotate private key' }).click();
+      await page.getByRole('button', { name: 'Yes, rotate private key' }).click();
+      const fresh = await page.getByLabel('Private key', { exact: true }).inputValue();
+      expect(await probe({ publicKey: key.publicKey, privateKey: fresh })).toBe(200);
+      expect(await probe(key)).toBe(200);
+      expect(errors).toEqual([]);
+      await context.close();
+    });
+
     it('shows an ORG_READ_ONLY user expiry, policy and usage, but no control to change them', async () => {
       const reader = { username: 'reader@example.com', password: 'Reader-Pass-123' };
       await api('POST', '/users', {

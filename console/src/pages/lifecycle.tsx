@@ -87,7 +87,7 @@ function ExpirySection(props: {
 
 /** The grace periods offered for the replaced private key. */
 const GRACE: readonly [seconds: number, label: string][] = [
-  [0, 'none: the current private key stops working at once'],
+  [0, 'none (at once)'],
   [900, '15 minutes'],
   [3600, '1 hour'],
   [86_400, '1 day'],

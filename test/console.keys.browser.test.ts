@@ -5,41 +5,29 @@
  * key shown once, the access-list step, edit, delete, RBAC, CSRF, session expiry, and sign-out on one node
  * ending the session on another. axe-core finds no serious or critical violation on any page.
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  ADMIN,
   announceMissingBrowser,
   axeViolations,
-  type BuiltConsole,
-  buildConsole,
+  browserSuite,
   HAVE_BROWSER,
   keysSettled,
-  launch,
   newPage,
+  poll,
   signIn,
 } from './browser/harness.js';
 import { type Creds, digest } from './support/client.js';
 import { DIALECTS } from './support/dialects.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
-/** Polls like expect.poll, with room for a loaded machine. */
-const poll = <T>(fn: () => Promise<T> | T) => expect.poll(fn, { timeout: 15_000 });
-
-const ADMIN = { username: 'admin@example.com', password: 'Correct-Horse-9' };
 type Json = Record<string, unknown>;
 
 if (!HAVE_BROWSER) announceMissingBrowser('console keys');
 
 describe.runIf(HAVE_BROWSER)('console in a browser: sign-in and API keys', () => {
-  let built: BuiltConsole;
-  let browser: Browser;
-  beforeAll(async () => {
-    [built, browser] = await Promise.all([buildConsole(), launch()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    built?.remove();
-  });
+  const suite = browserSuite();
 
   describe.each(DIALECTS)('on %s', (dialect) => {
     let s: TestServer;
@@ -50,12 +38,12 @@ describe.runIf(HAVE_BROWSER)('console in a browser: sign-in and API keys', () =>
       digest(admin, method, `${s.base}${path}`, body === undefined ? {} : { body });
 
     beforeAll(async () => {
-      s = await startTestServer({ dialect, consoleDir: built.dir, clock: () => Date.now() + offset });
+      s = await startTestServer({ dialect, consoleDir: suite.built.dir, clock: () => Date.now() + offset });
     });
     afterAll(async () => s?.close());
 
     it('offers the first-user form while no user exists, then signs that user in', async () => {
-      const { context, page, errors } = await newPage(browser);
+      const { context, page, errors } = await newPage(suite.browser);
       await page.goto(`${s.origin}/console/`);
       await poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Create the first user');
       expect(await axeViolations(page)).toEqual([]);
@@ -87,7 +75,7 @@ describe.runIf(HAVE_BROWSER)('console in a browser: sign-in and API keys', () =>
     });
 
     it('shows why a sign-in failed, next to the form, and the lock-out after 5 failures', async () => {
-      const { context, page } = await newPage(browser);
+      const { context, page } = await newPage(suite.browser);
       await page.goto(`${s.origin}/console/`);
       await page.getByLabel('Username').fill('locked@example.com');
       for (let i = 0; i < 5; i++) {
@@ -124,7 +112,7 @@ describe.runIf(HAVE_BROWSER)('console in a browser: sign-in and API keys', () =>
             }),
           ),
         );
-      const { context, page, errors } = await newPage(browser);
+      const { context, page, errors } = await newPage(suite.browser);
       await signIn(page, s.origin, ADMIN.username, ADMIN.password);
       await page.goto(`${s.origin}/console/#/orgs/${orgId}/keys`);
       const rows = page.getByTestId('keys-table').locator('tbody tr');
@@ -143,7 +131,7 @@ describe.runIf(HAVE_BROWSER)('console in a browser: sign-in and API keys', () =>
     });
 
     it('creates a key: the private key shown once with a copy button, then the access-list step', async () => {
-      const { context, page, errors } = await newPage(browser);
+      const { context, page, errors } = await newPage(suite.browser);
       await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: s.origin });
       await signIn(page, s.origin, ADMIN.username, ADMIN.password);
       await page.goto(`${s.origin}/console/#/orgs/${orgId}/keys`);
@@ -195,7 +183,7 @@ describe.runIf(HAVE_BROWSER)('console in a browser: sign-in and API keys', () =>
       const key = (
         await api('POST', `/orgs/${orgId}/apiKeys`, { desc: 'To be edited', roles: ['ORG_MEMBER'] })
       ).json as Json;
-      const { context, page, errors } = await newPage(browser);
+      const { context, page, errors } = await newPage(suite.browser);
       await signIn(page, s.origin, ADMIN.username, ADMIN.password);
       await page.goto(`${s.origin}/console/#/orgs/${orgId}/keys/${key.id}`);
       await page.getByLabel('Description').fill('Edited in the console');
@@ -255,7 +243,7 @@ describe.runIf(HAVE_BROWSER)('console in a browser: sign-in and API keys', () =>
       });
       const key = (await api('POST', `/orgs/${orgId}/apiKeys`, { desc: 'Read me', roles: ['ORG_MEMBER'] }))
         .json as Json;
-      const { context, page } = await newPage(browser);
+      const { context, page } = await newPage(suite.browser);
       await signIn(page, s.origin, 'reader@example.com', 'Reader-Pass-123');
       await page.goto(`${s.origin}/console/#/orgs/${orgId}/keys`);
       await page.getByTestId('keys-table').waitFor();
@@ -281,7 +269,7 @@ describe.runIf(HAVE_BROWSER)('console in a browser: sign-in and API keys', () =>
     });
 
     it('refuses a change sent with the session cookie but without the CSRF token', async () => {
-      const { context, page } = await newPage(browser);
+      const { context, page } = await newPage(suite.browser);
       await signIn(page, s.origin, ADMIN.username, ADMIN.password);
       const res = await page.evaluate(async (url) => {
         const r = await fetch(url, {
@@ -306,7 +294,7 @@ describe.runIf(HAVE_BROWSER)('console in a browser: sign-in and API keys', () =>
     });
 
     it('sends the user back to sign-in when the session has been idle too long', async () => {
-      const { context, page } = await newPage(browser);
+      const { context, page } = await newPage(suite.browser);
       await signIn(page, s.origin, ADMIN.username, ADMIN.password);
       await page.goto(`${s.origin}/console/#/orgs/${orgId}/keys`);
       // Requests already sent when the session ends get the digest challenge (docs/console.md).
@@ -321,10 +309,10 @@ describe.runIf(HAVE_BROWSER)('console in a browser: sign-in and API keys', () =>
       const b = await startTestServer({
         dialect,
         databaseUrl: s.databaseUrl,
-        consoleDir: built.dir,
+        consoleDir: suite.built.dir,
         clock: () => Date.now() + offset,
       });
-      const { context, page } = await newPage(browser);
+      const { context, page } = await newPage(suite.browser);
       try {
         await signIn(page, s.origin, ADMIN.username, ADMIN.password);
         // Cookies belong to the host, not the port: node B on the same address receives the same cookie.
@@ -348,7 +336,7 @@ describe.runIf(HAVE_BROWSER)('console in a browser: sign-in and API keys', () =>
     });
 
     it('is usable at 390 px wide: no page-wide horizontal scroll, controls reachable', async () => {
-      const { context, page } = await newPage(browser, 390);
+      const { context, page } = await newPage(suite.browser, 390);
       await signIn(page, s.origin, ADMIN.username, ADMIN.password);
       await page.goto(`${s.origin}/console/#/orgs/${orgId}/keys`);
       await page.getByTestId('keys-table').waitFor();

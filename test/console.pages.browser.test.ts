@@ -5,38 +5,27 @@
  * key shown once), global keys and the global access list, users (create, change roles), org and project
  * events with type and date filters. axe-core finds no serious or critical violation on any of them.
  */
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  ADMIN,
   announceMissingBrowser,
   axeViolations,
-  type BuiltConsole,
-  buildConsole,
+  browserSuite,
   HAVE_BROWSER,
-  launch,
   newPage,
+  poll,
   signIn,
 } from './browser/harness.js';
 import { bootstrap, type Creds, digest } from './support/client.js';
 import { DIALECTS } from './support/dialects.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
-const ADMIN = { username: 'admin@example.com', password: 'Correct-Horse-9' };
 type Json = Record<string, unknown>;
-const poll = <T>(fn: () => Promise<T> | T) => expect.poll(fn, { timeout: 15_000 });
 
 if (!HAVE_BROWSER) announceMissingBrowser('console pages');
 
 describe.runIf(HAVE_BROWSER)('console in a browser: projects, global, users, events', () => {
-  let built: BuiltConsole;
-  let browser: Browser;
-  beforeAll(async () => {
-    [built, browser] = await Promise.all([buildConsole(), launch()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    built?.remove();
-  });
+  const suite = browserSuite();
 
   describe.each(DIALECTS)('on %s', (dialect) => {
     let s: TestServer;
@@ -46,14 +35,14 @@ describe.runIf(HAVE_BROWSER)('console in a browser: projects, global, users, eve
       digest(admin, method, `${s.base}${path}`, body === undefined ? {} : { body });
 
     beforeAll(async () => {
-      s = await startTestServer({ dialect, consoleDir: built.dir });
+      s = await startTestServer({ dialect, consoleDir: suite.built.dir });
       admin = await bootstrap(s.base);
       orgId = ((await api('POST', '/orgs', { name: 'Pages Org' })).json as Json).id as string;
     });
     afterAll(async () => s?.close());
 
     it('creates and deletes projects', async () => {
-      const { context, page, errors } = await newPage(browser);
+      const { context, page, errors } = await newPage(suite.browser);
       await signIn(page, s.origin, ADMIN.username, ADMIN.password);
       await page.getByRole('link', { name: 'Projects' }).click();
       await page.getByLabel('New project name').fill('Alpha');
@@ -87,7 +76,7 @@ describe.runIf(HAVE_BROWSER)('console in a browser: projects, global, users, eve
       const orgKey = (
         await api('POST', `/orgs/${orgId}/apiKeys`, { desc: 'Assignable key', roles: ['ORG_MEMBER'] })
       ).json as Json;
-      const { context, page, errors } = await newPage(browser);
+      const { context, page, errors } = await newPage(suite.browser);
       await signIn(page, s.origin, ADMIN.username, ADMIN.password);
       await page.goto(`${s.origin}/console/#/projects/${project.id}`);
       await page.getByRole('heading', { name: 'Project Keys Project' }).waitFor();
@@ -131,7 +120,7 @@ describe.runIf(HAVE_BROWSER)('console in a browser: projects, global, users, eve
     });
 
     it('manages global keys and the global access list', async () => {
-      const { context, page, errors } = await newPage(browser);
+      const { context, page, errors } = await newPage(suite.browser);
       await signIn(page, s.origin, ADMIN.username, ADMIN.password);
       await page.getByRole('link', { name: 'Global' }).click();
       await page.getByRole('heading', { name: 'Global API keys' }).waitFor();
@@ -173,7 +162,7 @@ describe.runIf(HAVE_BROWSER)('console in a browser: projects, global, users, eve
     });
 
     it("creates a user with roles in the org and changes the user's roles", async () => {
-      const { context, page, errors } = await newPage(browser);
+      const { context, page, errors } = await newPage(suite.browser);
       await signIn(page, s.origin, ADMIN.username, ADMIN.password);
       await page.goto(`${s.origin}/console/#/orgs/${orgId}/users`);
       await page.getByRole('heading', { name: 'Users' }).waitFor();
@@ -201,7 +190,7 @@ describe.runIf(HAVE_BROWSER)('console in a browser: projects, global, users, eve
     it('shows org and project events, filtered by type and date', async () => {
       const project = (await api('POST', '/groups', { name: 'Events Project', orgId })).json as Json;
       await api('POST', `/groups/${project.id}/apiKeys`, { desc: 'Event maker', roles: ['GROUP_READ_ONLY'] });
-      const { context, page, errors } = await newPage(browser);
+      const { context, page, errors } = await newPage(suite.browser);
       await signIn(page, s.origin, ADMIN.username, ADMIN.password);
       await page.goto(`${s.origin}/console/#/orgs/${orgId}/events`);
       const table = page.getByTestId('events-table');

@@ -1,6 +1,7 @@
 /**
  * The console's static files as served by pakman: index.html and hashed assets from the build, the strict
- * Content-Security-Policy and nosniff on console responses only, immutable caching for hashed assets, gzip.
+ * Content-Security-Policy and nosniff on console responses only, immutable caching for hashed assets, gzip,
+ * and the first load's JavaScript within its 150 kB gzipped budget.
  */
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,6 +67,11 @@ describe('console static files', () => {
     const missing = await fetch(`${s.origin}/console/assets/nope.js`);
     expect(missing.status).toBe(404);
     expect(missing.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+  });
+
+  it('keeps the JavaScript of the first load within its budget of 150 kB gzipped', () => {
+    expect(built.firstLoadJsGzip).toBeGreaterThan(0);
+    expect(built.firstLoadJsGzip).toBeLessThanOrEqual(150 * 1024);
   });
 
   it('puts no console header on API responses', async () => {

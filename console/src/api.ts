@@ -116,13 +116,35 @@ export interface ListPage<T> {
   totalCount: number;
 }
 
-/** An API key as the API answers it. */
+/**
+ * An API key as the API answers it. `expiresAt` and `expired` (pakman extensions) only on keys given an
+ * expiry; `graceEndsAt` only in the answer to a rotation with a grace period.
+ */
 export interface ApiKey {
   id: string;
   desc: string;
   publicKey: string;
   privateKey: string;
   roles: Role[];
+  expiresAt?: string;
+  expired?: boolean;
+  graceEndsAt?: string;
+}
+
+/** A key's requests per UTC hour or day (`GET …/apiKeys/{ID}/usage`, a pakman extension). */
+export interface KeyUsage {
+  granularity: 'HOURLY' | 'DAILY';
+  start: string;
+  end: string;
+  lastUsed?: string;
+  results: { start: string; count: number }[];
+  total: number;
+}
+
+/** An org's cap on its keys' lifetimes (`/orgs/{ID}/apiKeyPolicy`, a pakman extension); null: no cap. */
+export interface ApiKeyPolicy {
+  maxKeyLifetimeSeconds: number | null;
+  orgId: string;
 }
 
 /** An access-list entry as the API answers it. */

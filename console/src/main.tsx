@@ -5,7 +5,7 @@
 import { Fragment, render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, type ListPage, type SessionInfo, sessionCall, useSession } from './api.js';
-import { AdminPage } from './pages/admin.js';
+import { AdminPage, GlobalKeyPage } from './pages/admin.js';
 import { EventsPage } from './pages/events.js';
 import { KeyPage, KeysPage, NewKeyPage } from './pages/keys.js';
 import { ProjectPage, ProjectsPage } from './pages/projects.js';
@@ -54,6 +54,7 @@ function Shell({ session, onSignOut }: { session: SessionInfo; onSignOut: () => 
   else if (a === 'orgs' && b && c === 'users') page = <UsersPage {...props} orgId={b} />;
   else if (a === 'projects' && b && c === 'events') page = <EventsPage {...props} scope="groups" id={b} />;
   else if (a === 'projects' && b) page = <ProjectPage {...props} groupId={b} />;
+  else if (a === 'admin' && b === 'keys' && c) page = <GlobalKeyPage {...props} keyId={c} />;
   else if (a === 'admin') page = <AdminPage {...props} />;
   else if (orgs.data && orgs.data.results.length === 0)
     page = (

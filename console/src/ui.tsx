@@ -50,6 +50,37 @@ export function useAction() {
   return { busy, error, run, setError };
 }
 
+/** An ISO-8601 UTC time as people read it: `2027-01-31T12:00:00Z` → `2027-01-31 12:00:00 UTC`. */
+export function utc(iso: string): string {
+  return iso.replace('T', ' ').replace(/Z$/, ' UTC');
+}
+
+const UNITS: readonly [seconds: number, name: string][] = [
+  [86_400, 'day'],
+  [3600, 'hour'],
+  [60, 'minute'],
+  [1, 'second'],
+];
+
+/** A number of seconds in the largest unit that divides it: 7776000 → "90 days", 5400 → "90 minutes". */
+export function duration(seconds: number): string {
+  const [size, name] = UNITS.find(([u]) => seconds % u === 0) ?? [1, 'second'];
+  const n = seconds / size;
+  return `${n} ${name}${n === 1 ? '' : 's'}`;
+}
+
+/** A key's expiry: its date, with an "Expired" badge once it has passed, or "never". */
+export function Expiry({ k }: { k: Pick<ApiKey, 'expiresAt' | 'expired'> }) {
+  if (!k.expiresAt) return <span class="muted">never</span>;
+  const when = <time dateTime={k.expiresAt}>{utc(k.expiresAt)}</time>;
+  if (!k.expired) return when;
+  return (
+    <>
+      <span class="badge expired">Expired</span> {when}
+    </>
+  );
+}
+
 /** Role names, human-readable. */
 export function RoleList({ roles }: { roles: readonly { roleName: string }[] }) {
   if (roles.length === 0) return <span class="muted">none</span>;
@@ -145,8 +176,11 @@ async function copy(text: string, input: HTMLInputElement | null): Promise<boole
  */
 export function ShowOnce({ apiKey, children }: { apiKey: ApiKey; children?: ComponentChildren }) {
   const input = useRef<HTMLInputElement>(null);
+  const title = useRef<HTMLHeadingElement>(null);
   const [copied, setCopied] = useState<boolean | undefined>();
   useEffect(() => {
+    // The control that led here is gone: keyboard and screen-reader users start at the warning.
+    title.current?.focus();
     // Leaving the page (reload, close) would lose the key: the browser asks first.
     const warn = (e: BeforeUnloadEvent) => e.preventDefault();
     addEventListener('beforeunload', warn);
@@ -154,7 +188,9 @@ export function ShowOnce({ apiKey, children }: { apiKey: ApiKey; children?: Comp
   }, []);
   return (
     <section class="show-once" aria-labelledby="once-title">
-      <h2 id="once-title">Save the private key</h2>
+      <h2 id="once-title" ref={title} tabIndex={-1}>
+        Save the private key
+      </h2>
       <p class="warning" role="note">
         Copy and save the private key. The private key will not be displayed again: after you leave this page,
         only its last characters are shown.

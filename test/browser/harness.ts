@@ -12,7 +12,13 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import axe from 'axe-core';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
+
+/** The first user the browser suites sign in as (made by bootstrap() or the first-user form). */
+export const ADMIN = { username: 'admin@example.com', password: 'Correct-Horse-9' };
+
+/** Polls like expect.poll, with room for a loaded machine. */
+export const poll = <T>(fn: () => Promise<T> | T) => expect.poll(fn, { timeout: 15_000 });
 
 /** Where Debian puts Chromium (`apt-get install -y chromium`). */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -67,6 +73,22 @@ export async function buildConsole(): Promise<BuiltConsole> {
     firstLoadJsGzip += gzipSync(readFileSync(join(dir, m[1]!)), { level: 9 }).length;
   expect(readdirSync(join(dir, 'assets')).length).toBeGreaterThan(0);
   return { dir, firstLoadJsGzip, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A browser suite's shared pieces: the console built and Chromium launched once before the suite's tests
+ * (beforeAll), both gone after them. Read the fields inside tests and hooks, not at collection.
+ */
+export function browserSuite(): { readonly built: BuiltConsole; readonly browser: Browser } {
+  const suite = {} as { built: BuiltConsole; browser: Browser };
+  beforeAll(async () => {
+    [suite.built, suite.browser] = await Promise.all([buildConsole(), launch()]);
+  });
+  afterAll(async () => {
+    await suite.browser?.close();
+    suite.built?.remove();
+  });
+  return suite;
 }
 
 /** A fresh browser context (its own cookies) with a page, failing the test on any page error. */

@@ -1,10 +1,12 @@
-/** Global keys and the global access list, for users with a global role. */
+/** Global keys (with a page each) and the global access list, for users with a global role. */
 import { useState } from 'preact/hooks';
 import { type AccessEntry, type ApiKey, api, type ListPage } from '../api.js';
 import { GLOBAL_ROLES } from '../roles.js';
-import { ConfirmButton, ErrorNote, RoleList, ShowOnce, useAction, useLoad } from '../ui.js';
+import { href } from '../router.js';
+import { ConfirmButton, ErrorNote, Expiry, RoleList, ShowOnce, useAction, useLoad } from '../ui.js';
 import type { PageProps } from './common.js';
 import { NewKeyForm } from './keys.js';
+import { KeyLifecycle, RotatedKey } from './lifecycle.js';
 
 function GlobalAccessList({ canWrite, clientAddress }: { canWrite: boolean; clientAddress: string }) {
   const list = useLoad(() => api<ListPage<AccessEntry>>('GET', '/admin/accessList?itemsPerPage=500'), []);
@@ -170,6 +172,7 @@ export function AdminPage({ powers, session }: PageProps) {
                   <th scope="col">Public key</th>
                   <th scope="col">Description</th>
                   <th scope="col">Roles</th>
+                  <th scope="col">Expires</th>
                   {canWrite && <th scope="col">Actions</th>}
                 </tr>
               </thead>
@@ -177,11 +180,16 @@ export function AdminPage({ powers, session }: PageProps) {
                 {keys.data.results.map((k) => (
                   <tr key={k.id}>
                     <td>
-                      <code>{k.publicKey}</code>
+                      <a href={href(`/admin/keys/${k.id}`)}>
+                        <code>{k.publicKey}</code>
+                      </a>
                     </td>
                     <td>{k.desc}</td>
                     <td>
                       <RoleList roles={k.roles} />
+                    </td>
+                    <td>
+                      <Expiry k={k} />
                     </td>
                     {canWrite && (
                       <td>
@@ -228,6 +236,63 @@ export function AdminPage({ powers, session }: PageProps) {
           <NewOrgForm />
         </section>
       )}
+    </>
+  );
+}
+
+/** One global key: its roles, expiry, rotation and usage; after a rotation, the new private key once. */
+export function GlobalKeyPage({ keyId, powers }: PageProps & { keyId: string }) {
+  const keyPath = `/admin/apiKeys/${keyId}`;
+  const key = useLoad(() => api<ApiKey>('GET', keyPath), [keyPath]);
+  const [rotated, setRotated] = useState<ApiKey | undefined>();
+  if (!powers.anyGlobal) return <p>Global keys need a global role.</p>;
+  if (key.error) return <ErrorNote error={key.error} />;
+  if (!key.data) return <p aria-busy="true">Loading…</p>;
+  if (rotated)
+    return (
+      <RotatedKey
+        apiKey={rotated}
+        onDone={() => {
+          setRotated(undefined);
+          key.reload();
+        }}
+      />
+    );
+  const k = key.data;
+  return (
+    <>
+      <section aria-labelledby="key-title">
+        <p>
+          <a href={href('/admin')}>← Global keys</a>
+        </p>
+        <h1 id="key-title">
+          Global API key <code>{k.publicKey}</code>
+        </h1>
+        <dl class="facts">
+          <dt>Description</dt>
+          <dd>{k.desc}</dd>
+          <dt>Private key</dt>
+          <dd>
+            <code>{k.privateKey}</code>
+          </dd>
+          <dt>Roles</dt>
+          <dd>
+            <RoleList roles={k.roles} />
+          </dd>
+          <dt>Expires</dt>
+          <dd data-testid="key-expiry">
+            <Expiry k={k} />
+          </dd>
+        </dl>
+      </section>
+      <KeyLifecycle
+        keyPath={keyPath}
+        k={k}
+        orgId={null}
+        canWrite={powers.globalAdmin}
+        onChanged={key.reload}
+        onRotated={setRotated}
+      />
     </>
   );
 }

@@ -7,6 +7,7 @@ import {
   AccessListEditor,
   ConfirmButton,
   ErrorNote,
+  Expiry,
   Pager,
   RoleList,
   RolePicker,
@@ -15,6 +16,7 @@ import {
   useLoad,
 } from '../ui.js';
 import type { PageProps } from './common.js';
+import { KeyLifecycle, KeyPolicySection, RotatedKey } from './lifecycle.js';
 
 const PAGE_SIZES = [20, 50, 100, 200];
 
@@ -40,7 +42,11 @@ function limited<T>(task: () => Promise<T>): Promise<T> {
   });
 }
 
-/** The access list's size and latest use of one key, read after the table is on screen. */
+/**
+ * The access list's size and latest use of one key, read after the table is on screen. The latest use is
+ * the latest of its entries' (the list carries no other): a key with an empty access list records none
+ * there, so it shows "—" and the key's page shows its last use.
+ */
 function AccessSummary({ path }: { path: string }) {
   const [text, setText] = useState('…');
   const [used, setUsed] = useState('');
@@ -67,8 +73,19 @@ function AccessSummary({ path }: { path: string }) {
   return (
     <>
       <td>{text}</td>
-      <td>{used || <span class="muted">{text === '…' ? '…' : 'never'}</span>}</td>
+      <td>{used || <UnknownUse text={text} />}</td>
     </>
+  );
+}
+
+/** The last-used cell of a key with no recorded use in its access list: unknown for an empty list. */
+function UnknownUse({ text }: { text: string }) {
+  if (text === '…' || text === '—') return <span class="muted">{text}</span>;
+  if (text !== 'any address') return <span class="muted">never</span>;
+  return (
+    <span class="muted">
+      —<span class="sr-only"> (no access list to record it; see the key's page)</span>
+    </span>
   );
 }
 
@@ -137,6 +154,7 @@ export function KeysPage({ orgId, powers }: PageProps & { orgId: string }) {
                   <th scope="col">Public key</th>
                   <th scope="col">Description</th>
                   <th scope="col">Roles</th>
+                  <th scope="col">Expires</th>
                   <th scope="col">Access list</th>
                   <th scope="col">Last used</th>
                 </tr>
@@ -153,6 +171,9 @@ export function KeysPage({ orgId, powers }: PageProps & { orgId: string }) {
                     <td>
                       <RoleList roles={k.roles} />
                     </td>
+                    <td>
+                      <Expiry k={k} />
+                    </td>
                     <AccessSummary path={`/orgs/${orgId}/apiKeys/${k.id}/accessList`} />
                   </tr>
                 ))}
@@ -168,8 +189,13 @@ export function KeysPage({ orgId, powers }: PageProps & { orgId: string }) {
             totalCount={list.data.totalCount}
             onPage={setPageNum}
           />
+          <p class="muted">
+            Last used: the latest use recorded by the key's access list; a key's page shows its last use from
+            anywhere.
+          </p>
         </>
       )}
+      <KeyPolicySection orgId={orgId} canWrite={canWrite} />
     </section>
   );
 }
@@ -248,9 +274,14 @@ export function NewKeyPage({ orgId, session }: PageProps & { orgId: string }) {
   );
 }
 
-/** One org key: description and roles (editable), delete, its access list. */
+/**
+ * One org key: description and roles (editable), delete, its expiry, rotation and usage, its access list.
+ * After a rotation, the new private key once instead.
+ */
 export function KeyPage({ orgId, keyId, powers, session }: PageProps & { orgId: string; keyId: string }) {
-  const key = useLoad(() => api<ApiKey>('GET', `/orgs/${orgId}/apiKeys/${keyId}`), [orgId, keyId]);
+  const keyPath = `/orgs/${orgId}/apiKeys/${keyId}`;
+  const key = useLoad(() => api<ApiKey>('GET', keyPath), [keyPath]);
+  const [rotated, setRotated] = useState<ApiKey | undefined>();
   const canWrite = powers.orgKeysWrite(orgId);
   const [desc, setDesc] = useState('');
   const [roles, setRoles] = useState<Set<string>>(new Set());
@@ -263,6 +294,16 @@ export function KeyPage({ orgId, keyId, powers, session }: PageProps & { orgId: 
   }, [key.data, orgId]);
   if (key.error) return <ErrorNote error={key.error} />;
   if (!key.data) return <p aria-busy="true">Loading…</p>;
+  if (rotated)
+    return (
+      <RotatedKey
+        apiKey={rotated}
+        onDone={() => {
+          setRotated(undefined);
+          key.reload();
+        }}
+      />
+    );
   const k = key.data;
   return (
     <>
@@ -282,6 +323,10 @@ export function KeyPage({ orgId, keyId, powers, session }: PageProps & { orgId: 
           <dd>
             <RoleList roles={k.roles} />
           </dd>
+          <dt>Expires</dt>
+          <dd data-testid="key-expiry">
+            <Expiry k={k} />
+          </dd>
         </dl>
         {canWrite && (
           <form
@@ -289,11 +334,7 @@ export function KeyPage({ orgId, keyId, powers, session }: PageProps & { orgId: 
             onSubmit={async (e) => {
               e.preventDefault();
               setSaved(false);
-              if (
-                await save.run(() =>
-                  api('PATCH', `/orgs/${orgId}/apiKeys/${keyId}`, { desc, roles: [...roles] }),
-                )
-              ) {
+              if (await save.run(() => api('PATCH', keyPath, { desc, roles: [...roles] }))) {
                 setSaved(true);
                 key.reload();
               }
@@ -330,15 +371,23 @@ export function KeyPage({ orgId, keyId, powers, session }: PageProps & { orgId: 
               danger
               question={`Delete API key ${k.publicKey}? Clients using it stop working at once.`}
               onConfirm={async () => {
-                await api('DELETE', `/orgs/${orgId}/apiKeys/${keyId}`);
+                await api('DELETE', keyPath);
                 location.hash = `#/orgs/${orgId}/keys`;
               }}
             />
           </p>
         )}
       </section>
+      <KeyLifecycle
+        keyPath={keyPath}
+        k={k}
+        orgId={orgId}
+        canWrite={canWrite}
+        onChanged={key.reload}
+        onRotated={setRotated}
+      />
       <AccessListEditor
-        listPath={`/orgs/${orgId}/apiKeys/${keyId}/accessList`}
+        listPath={`${keyPath}/accessList`}
         canWrite={canWrite}
         clientAddress={session.clientAddress}
       />

@@ -3,7 +3,16 @@ import { useState } from 'preact/hooks';
 import { type ApiKey, api, type ListPage } from '../api.js';
 import { GROUP_ROLES } from '../roles.js';
 import { href } from '../router.js';
-import { ConfirmButton, ErrorNote, RoleList, RolePicker, ShowOnce, useAction, useLoad } from '../ui.js';
+import {
+  ConfirmButton,
+  ErrorNote,
+  Expiry,
+  RoleList,
+  RolePicker,
+  ShowOnce,
+  useAction,
+  useLoad,
+} from '../ui.js';
 import type { PageProps } from './common.js';
 import { NewKeyForm } from './keys.js';
 
@@ -153,6 +162,9 @@ function ProjectKeyRow({
         )}
       </td>
       <td>
+        <Expiry k={k} />
+      </td>
+      <td>
         {canWrite && !editing && (
           <>
             <button type="button" onClick={() => setEditing(true)}>
@@ -282,6 +294,7 @@ export function ProjectPage({ groupId, powers }: PageProps & { groupId: string }
                 <th scope="col">Public key</th>
                 <th scope="col">Description</th>
                 <th scope="col">Project roles</th>
+                <th scope="col">Expires</th>
                 <th scope="col">Actions</th>
               </tr>
             </thead>

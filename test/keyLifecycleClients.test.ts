@@ -3,43 +3,15 @@
  * CLI process, against a real server on a real socket: expiry on create/update, rotation with a grace
  * period, usage, the unused-keys report and the org key policy; personal keys with an expiry.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDuration, parseExpires } from '../src/cli/commands/lifecycle.js';
 import { PakmanApiError, PakmanClient } from '../src/client/index.js';
+import { type CliRun, cleanEnv, runCli } from './support/cli.js';
 import { bootstrap, type Creds, digest } from './support/client.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const iso = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    p.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('CLI duration and expiry flags', () => {
   it('parses durations and expiries, and refuses what is not one', () => {
@@ -62,8 +34,8 @@ describe('key lifecycle through the SDK and the CLI', { timeout: 300_000 }, () =
   let c: PakmanClient;
   let orgId: string;
   let env: NodeJS.ProcessEnv;
-  const pakman = (args: string[]) => run(args, env);
-  const json = <T>(r: Run): T => {
+  const pakman = (args: string[]) => runCli(args, env);
+  const json = <T>(r: CliRun): T => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     return JSON.parse(r.stdout) as T;
@@ -74,9 +46,8 @@ describe('key lifecycle through the SDK and the CLI', { timeout: 300_000 }, () =
     admin = await bootstrap(s.base);
     c = new PakmanClient({ baseUrl: s.base, credentials: admin });
     orgId = (await c.orgs.create({ name: 'Clients' })).id;
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PAKMAN_')));
     env = {
-      ...clean,
+      ...cleanEnv(),
       PAKMAN_BASE_URL: s.origin,
       PAKMAN_PUBLIC_API_KEY: admin.publicKey,
       PAKMAN_PRIVATE_API_KEY: admin.privateKey,
@@ -225,7 +196,7 @@ describe('key lifecycle through the SDK and the CLI', { timeout: 300_000 }, () =
     // An hour ahead, however slowly the CLI starts; the refusal at the expiry itself is proven on a clock
     // the test holds (keyLifecycle.test.ts).
     const expires = iso(Date.now() + 3600_000);
-    const r = await run(['users', 'create-key', 'admin@example.com', '--expires', expires], {
+    const r = await runCli(['users', 'create-key', 'admin@example.com', '--expires', expires], {
       ...env,
       PAKMAN_DATABASE_URL: s.databaseUrl,
     });
@@ -235,7 +206,7 @@ describe('key lifecycle through the SDK and the CLI', { timeout: 300_000 }, () =
     expect((await digest(personal, 'GET', `${s.base}/orgs/${orgId}`)).status).toBe(200);
     const rows = await s.conn.db.selectFrom('user_api_keys').select('expires_at').execute();
     expect(rows.map((row) => row.expires_at)).toContain(expires);
-    const bad = await run(['users', 'create-key', 'admin@example.com', '--expires', 'tomorrow'], {
+    const bad = await runCli(['users', 'create-key', 'admin@example.com', '--expires', 'tomorrow'], {
       ...env,
       PAKMAN_DATABASE_URL: s.databaseUrl,
     });

@@ -242,14 +242,15 @@ describe('the document as served, and the schemas it declares against real respo
     await call('GET', '/admin/apiKeys/roles', '/admin/apiKeys/roles');
     await call('GET', '/admin/apiKeys/:apiKeyId', `/admin/apiKeys/${gkey.id}`);
     await call('PATCH', '/admin/apiKeys/:apiKeyId', `/admin/apiKeys/${gkey.id}`, { desc: 'g2' });
-    // Rate limits (pakman's extension): each one set, then removed.
+    // Rate limits (pakman's extension): each one set, read, then removed.
     const limit = { requests: 100, periodSeconds: 60 };
     for (const [url, path] of [
       ['/orgs/:orgId/rateLimit', `/orgs/${org.id}/rateLimit`],
       ['/orgs/:orgId/apiKeys/:apiKeyId/rateLimit', `/orgs/${org.id}/apiKeys/${key.id}/rateLimit`],
       ['/admin/apiKeys/:apiKeyId/rateLimit', `/admin/apiKeys/${gkey.id}/rateLimit`],
     ] as const) {
-      expect((await digest(admin, 'PUT', `${s.base}${path}`, { body: limit })).status).toBe(200);
+      await call('PUT', url, path, limit);
+      await call('GET', url, path);
       await call('DELETE', url, path);
     }
     await call('DELETE', '/admin/apiKeys/:apiKeyId', `/admin/apiKeys/${gkey.id}`);

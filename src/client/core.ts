@@ -82,7 +82,13 @@ export class Core {
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     const res = await this.transport.send(method, url, body);
     if (res.status < 200 || res.status > 299)
-      throw PakmanApiError.fromResponse(res.status, res.statusText, res.text, { method, url: url.href });
+      throw PakmanApiError.fromResponse(
+        res.status,
+        res.statusText,
+        res.text,
+        { method, url: url.href },
+        res.headers,
+      );
     return res;
   }
 

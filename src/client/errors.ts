@@ -16,6 +16,11 @@ export class PakmanApiError extends Error {
   readonly parameters: readonly string[];
   /** The HTTP reason phrase. */
   readonly reason: string;
+  /**
+   * Seconds the server asks to wait before trying again (`Retry-After`: 429 `RATE_LIMITED`, a console
+   * sign-in lockout); null when it sent none.
+   */
+  readonly retryAfter: number | null;
   /** The method and URL that failed. */
   readonly request: { method: string; url: string };
 
@@ -26,6 +31,7 @@ export class PakmanApiError extends Error {
       detail: string;
       parameters: readonly string[];
       reason: string;
+      retryAfter?: number | null;
     },
     request: { method: string; url: string },
   ) {
@@ -36,15 +42,20 @@ export class PakmanApiError extends Error {
     this.detail = init.detail;
     this.parameters = init.parameters;
     this.reason = init.reason;
+    this.retryAfter = init.retryAfter ?? null;
     this.request = request;
   }
 
-  /** Builds the error from a response's status and body text (tolerates empty or non-JSON bodies). */
+  /**
+   * Builds the error from a response's status, body text (tolerates empty or non-JSON bodies) and headers
+   * (for `Retry-After`, in seconds; an HTTP date is not read).
+   */
   static fromResponse(
     status: number,
     statusText: string,
     text: string,
     request: { method: string; url: string },
+    headers?: Headers,
   ): PakmanApiError {
     let body: Record<string, unknown> = {};
     try {
@@ -57,6 +68,7 @@ export class PakmanApiError extends Error {
     }
     const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
     const reason = str(body.reason) ?? statusText ?? '';
+    const retryAfter = /^[0-9]{1,10}$/.exec(headers?.get('retry-after')?.trim() ?? '');
     return new PakmanApiError(
       {
         status,
@@ -64,6 +76,7 @@ export class PakmanApiError extends Error {
         detail: str(body.detail) ?? (text.trim().slice(0, 200) || reason || `HTTP ${status}`),
         parameters: Array.isArray(body.parameters) ? body.parameters.map(String) : [],
         reason,
+        retryAfter: retryAfter ? Number(retryAfter[0]) : null,
       },
       request,
     );

@@ -15,6 +15,7 @@ export type {
   OrgUpdateBody,
   ProjectCreateBody,
   ProjectKeyAssignBody,
+  RateLimitBody,
   UserCreateBody,
   UserUpdateBody,
 } from '../schema/bodies.js';
@@ -32,6 +33,7 @@ export type {
   List,
   Org,
   Project,
+  RateLimit,
   Role,
   Root,
   User,
@@ -49,6 +51,7 @@ export {
   ListSchema,
   OrgSchema,
   ProjectSchema,
+  RateLimitSchema,
   RoleSchema,
   RootSchema,
   UserSchema,

@@ -161,6 +161,15 @@ export const ApiKeyPolicySchema = Type.Object({
 /** An org's key policy. */
 export type ApiKeyPolicy = Static<typeof ApiKeyPolicySchema>;
 
+/** Extension: a rate limit (`/orgs/{ORG-ID}/rateLimit`, `…/apiKeys/{API-KEY-ID}/rateLimit`). */
+export const RateLimitSchema = Type.Object({
+  links: Type.Array(LinkSchema),
+  periodSeconds: Type.Number(),
+  requests: Type.Number(),
+});
+/** A rate limit: at most `requests` in a burst, refilled at `requests` per `periodSeconds`. */
+export type RateLimit = Static<typeof RateLimitSchema>;
+
 /** A list page of `item`: `{links, results, totalCount}` (api.md §2). */
 export const ListSchema = <T extends TSchema>(item: T) =>
   Type.Object({ links: Type.Array(LinkSchema), results: Type.Array(item), totalCount: Type.Number() });

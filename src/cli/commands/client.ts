@@ -135,10 +135,14 @@ export async function fetchList<T>(
   return { results, totalCount };
 }
 
-/** One line for an error, naming errorCode and detail, and the exit code it maps to. */
+/**
+ * One line for an error, naming errorCode and detail (and how long to wait when the server said, as for
+ * 429 RATE_LIMITED), and the exit code it maps to.
+ */
 export function describeError(e: unknown): { line: string; code: number } {
   if (e instanceof PakmanApiError) {
-    if (e.errorCode) return { line: `${e.errorCode}: ${e.detail}`, code: EXIT.error };
+    const wait = e.retryAfter === null ? '' : ` Retry after ${e.retryAfter} seconds.`;
+    if (e.errorCode) return { line: `${e.errorCode}: ${e.detail}${wait}`, code: EXIT.error };
     const hint = e.status === 401 ? ' Check the public and private key.' : '';
     return { line: `${e.status} ${e.reason}: ${e.detail}${hint}`, code: EXIT.error };
   }

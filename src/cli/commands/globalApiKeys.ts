@@ -16,6 +16,7 @@ import {
 import { API_KEY_COLUMNS } from './columns.js';
 import { printCreatedKey } from './keys.js';
 import { keyColumns, parseExpires, registerRotateAndUsage } from './lifecycle.js';
+import { registerRateLimitCommands } from './rateLimits.js';
 
 /** Registers `globalapikeys` and its subcommands. */
 export function registerGlobalApiKeyCommands(program: Command): void {
@@ -103,6 +104,21 @@ export function registerGlobalApiKeyCommands(program: Command): void {
         }),
     }),
   );
+
+  registerRateLimitCommands(keys, "manage a global key's rate limit", {
+    arg: '<apiKeyId>',
+    decorate: (c) => c,
+    describe: (id) => `global API key '${id}'`,
+    api: (ctx, keyId) => {
+      const id = keyId!;
+      return {
+        id,
+        get: () => ctx.client.globalApiKeys.rateLimit(id),
+        set: (body) => ctx.client.globalApiKeys.setRateLimit(id, body),
+        remove: () => ctx.client.globalApiKeys.deleteRateLimit(id),
+      };
+    },
+  });
 
   withClientOptions(keys.command('delete <apiKeyId>').alias('rm').description('delete a global key'))
     .option('--force', 'do not ask for confirmation')

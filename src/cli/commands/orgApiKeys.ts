@@ -18,6 +18,7 @@ import {
 import { API_KEY_COLUMNS } from './columns.js';
 import { printCreatedKey } from './keys.js';
 import { keyColumns, parseExpires, registerOrgLifecycle } from './lifecycle.js';
+import { registerRateLimitCommands } from './rateLimits.js';
 
 type OrgOpt = { orgId?: string };
 
@@ -107,5 +108,20 @@ export function registerOrgApiKeyCommands(orgs: Command): void {
     );
 
   registerOrgLifecycle(keys, orgOption);
+  registerRateLimitCommands(keys, "manage a key's own rate limit (it wins over the org's default)", {
+    arg: '<apiKeyId>',
+    decorate: orgOption,
+    describe: (id) => `API key '${id}'`,
+    api: (ctx, keyId, opts) => {
+      const orgId = orgIdOf(opts.orgId, ctx);
+      const id = keyId!;
+      return {
+        id,
+        get: () => ctx.client.orgApiKeys.rateLimit(orgId, id),
+        set: (body) => ctx.client.orgApiKeys.setRateLimit(orgId, id, body),
+        remove: () => ctx.client.orgApiKeys.deleteRateLimit(orgId, id),
+      };
+    },
+  });
   registerAccessListCommands(keys);
 }

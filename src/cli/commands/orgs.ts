@@ -1,16 +1,21 @@
-/** `pakman orgs list|describe|create|delete`, with `orgs apikeys …` beneath (mongocli `iam organizations`). */
+/**
+ * `pakman orgs list|describe|create|delete` (mongocli `iam organizations`), with `orgs ratelimit …` and
+ * `orgs apikeys …` beneath.
+ */
 import type { Command } from 'commander';
 import { printDone, printEntity, printList } from '../output.js';
 import {
   clientAction,
   confirmDelete,
   fetchList,
+  orgIdOf,
   type PagingOpts,
   withClientOptions,
   withPaging,
 } from './client.js';
 import { ORG_COLUMNS } from './columns.js';
 import { registerOrgApiKeyCommands } from './orgApiKeys.js';
+import { registerRateLimitCommands } from './rateLimits.js';
 
 /** Registers `orgs` and its subcommands. */
 export function registerOrgCommands(program: Command): void {
@@ -55,5 +60,20 @@ export function registerOrgCommands(program: Command): void {
       }),
     );
 
+  registerRateLimitCommands(orgs, "manage an organization's default rate limit for its keys", {
+    arg: '[orgId]',
+    decorate: (c) =>
+      c.option('--orgId <id>', 'organization, instead of the argument (PAKMAN_ORG_ID or profile)'),
+    describe: (id) => `organization '${id}'`,
+    api: (ctx, arg, opts) => {
+      const id = orgIdOf(arg ?? opts.orgId, ctx);
+      return {
+        id,
+        get: () => ctx.client.orgs.rateLimit(id),
+        set: (body) => ctx.client.orgs.setRateLimit(id, body),
+        remove: () => ctx.client.orgs.deleteRateLimit(id),
+      };
+    },
+  });
   registerOrgApiKeyCommands(orgs);
 }

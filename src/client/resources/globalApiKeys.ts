@@ -1,6 +1,11 @@
 /** `/admin/apiKeys`: global (Ops Manager administration) keys. */
-import type { ApiKeyCreateBody, ApiKeyRotateBody, ApiKeyUpdateBody } from '../../schema/bodies.js';
-import type { ApiKey, KeyUsage, List } from '../../schema/responses.js';
+import type {
+  ApiKeyCreateBody,
+  ApiKeyRotateBody,
+  ApiKeyUpdateBody,
+  RateLimitBody,
+} from '../../schema/bodies.js';
+import type { ApiKey, KeyUsage, List, RateLimit } from '../../schema/responses.js';
 import { type Core, type PageOptions, seg } from '../core.js';
 import type { KeyUsageOptions } from '../types.js';
 
@@ -46,6 +51,21 @@ export class GlobalApiKeysApi {
   /** `GET /admin/apiKeys/{ID}/usage` (extension): requests per hour or day. */
   usage(keyId: string, opts: KeyUsageOptions = {}): Promise<KeyUsage> {
     return this.core.json('GET', `/admin/apiKeys/${seg(keyId)}/usage`, { query: { ...opts } });
+  }
+
+  /** `GET /admin/apiKeys/{ID}/rateLimit` (extension): the global key's limit; 404 when none is set. */
+  rateLimit(keyId: string): Promise<RateLimit> {
+    return this.core.json('GET', `/admin/apiKeys/${seg(keyId)}/rateLimit`);
+  }
+
+  /** `PUT /admin/apiKeys/{ID}/rateLimit` (extension): sets or replaces the global key's limit. */
+  setRateLimit(keyId: string, body: RateLimitBody): Promise<RateLimit> {
+    return this.core.json('PUT', `/admin/apiKeys/${seg(keyId)}/rateLimit`, { body });
+  }
+
+  /** `DELETE /admin/apiKeys/{ID}/rateLimit` (extension): the key is unlimited again; 404 when none is set. */
+  async deleteRateLimit(keyId: string): Promise<void> {
+    await this.core.raw('DELETE', `/admin/apiKeys/${seg(keyId)}/rateLimit`);
   }
 
   /** `DELETE /admin/apiKeys/{ID}`. */

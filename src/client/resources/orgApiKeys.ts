@@ -4,8 +4,9 @@ import type {
   ApiKeyPolicyBody,
   ApiKeyRotateBody,
   ApiKeyUpdateBody,
+  RateLimitBody,
 } from '../../schema/bodies.js';
-import type { ApiKey, ApiKeyPolicy, KeyUsage, List } from '../../schema/responses.js';
+import type { ApiKey, ApiKeyPolicy, KeyUsage, List, RateLimit } from '../../schema/responses.js';
 import { type Core, type PageOptions, seg } from '../core.js';
 import type { KeyUsageOptions, UnusedKeysOptions } from '../types.js';
 
@@ -73,6 +74,21 @@ export class OrgApiKeysApi {
   /** `PATCH /orgs/{ORG-ID}/apiKeyPolicy` (extension): null removes the cap. */
   setPolicy(orgId: string, body: ApiKeyPolicyBody): Promise<ApiKeyPolicy> {
     return this.core.json('PATCH', `/orgs/${seg(orgId)}/apiKeyPolicy`, { body });
+  }
+
+  /** `GET …/apiKeys/{API-KEY-ID}/rateLimit` (extension): the key's own limit; 404 when none is set. */
+  rateLimit(orgId: string, keyId: string): Promise<RateLimit> {
+    return this.core.json('GET', `${this.#path(orgId, keyId)}/rateLimit`);
+  }
+
+  /** `PUT …/apiKeys/{API-KEY-ID}/rateLimit` (extension): sets or replaces the key's own limit (it wins over the org's). */
+  setRateLimit(orgId: string, keyId: string, body: RateLimitBody): Promise<RateLimit> {
+    return this.core.json('PUT', `${this.#path(orgId, keyId)}/rateLimit`, { body });
+  }
+
+  /** `DELETE …/apiKeys/{API-KEY-ID}/rateLimit` (extension): the org's default applies again; 404 when none is set. */
+  async deleteRateLimit(orgId: string, keyId: string): Promise<void> {
+    await this.core.raw('DELETE', `${this.#path(orgId, keyId)}/rateLimit`);
   }
 
   /** `DELETE /orgs/{ORG-ID}/apiKeys/{API-KEY-ID}`. */

@@ -1,6 +1,6 @@
 /** `/orgs`: organizations, their projects and users. */
-import type { OrgCreateBody, OrgUpdateBody } from '../../schema/bodies.js';
-import type { List, Org, Project, User } from '../../schema/responses.js';
+import type { OrgCreateBody, OrgUpdateBody, RateLimitBody } from '../../schema/bodies.js';
+import type { List, Org, Project, RateLimit, User } from '../../schema/responses.js';
 import { type Core, type PageOptions, seg } from '../core.js';
 import type { OrgListOptions } from '../types.js';
 
@@ -41,6 +41,21 @@ export class OrgsApi {
   /** `DELETE /orgs/{ORG-ID}`: refused while the org has projects. */
   async delete(orgId: string): Promise<void> {
     await this.core.raw('DELETE', `/orgs/${seg(orgId)}`);
+  }
+
+  /** `GET /orgs/{ORG-ID}/rateLimit` (extension): the org's default limit for its keys; 404 when none is set. */
+  rateLimit(orgId: string): Promise<RateLimit> {
+    return this.core.json('GET', `/orgs/${seg(orgId)}/rateLimit`);
+  }
+
+  /** `PUT /orgs/{ORG-ID}/rateLimit` (extension): sets or replaces the org's default limit. */
+  setRateLimit(orgId: string, body: RateLimitBody): Promise<RateLimit> {
+    return this.core.json('PUT', `/orgs/${seg(orgId)}/rateLimit`, { body });
+  }
+
+  /** `DELETE /orgs/{ORG-ID}/rateLimit` (extension): removes the org's default; 404 when none is set. */
+  async deleteRateLimit(orgId: string): Promise<void> {
+    await this.core.raw('DELETE', `/orgs/${seg(orgId)}/rateLimit`);
   }
 
   /** `GET /orgs/{ORG-ID}/groups`: one page of the org's projects. */

@@ -5,6 +5,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { RateLimitBody } from '../../../schema/bodies.js';
+import { RateLimitSchema, type RateLimit as WireRateLimit } from '../../../schema/responses.js';
 import type { RateLimit } from '../../auth/rateLimit.js';
 import type { LimitTarget, RateLimitService } from '../../domain/rateLimits.js';
 import type { Action } from '../../rbac/policy.js';
@@ -14,7 +15,7 @@ import { selfLink } from '../wire.js';
 import { actorOf } from './actor.js';
 
 /** A limit on the wire, fields in alphabetical order. */
-function toWire(req: FastifyRequest, limit: RateLimit) {
+function toWire(req: FastifyRequest, limit: RateLimit): WireRateLimit {
   return {
     links: selfLink(req.ctx.origin + req.ctx.path),
     periodSeconds: limit.periodSeconds,
@@ -33,12 +34,14 @@ export function rateLimitRoutes(limits: RateLimitService): RouteSpec[] {
       method: 'GET',
       url,
       action: read,
+      response: { status: 200, schema: RateLimitSchema },
       handler: async (req) => ok(toWire(req, await limits.get(target(params(req))))),
     },
     {
       method: 'PUT',
       url,
       action: write,
+      response: { status: 200, schema: RateLimitSchema },
       handler: async (req) => {
         const body = validateBody(RateLimitBody, req.body);
         const limit = { requests: body.requests, periodSeconds: body.periodSeconds };

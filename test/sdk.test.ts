@@ -3,6 +3,7 @@
  * server's own socket, stale nonces, concurrency, paging over 1,200 keys, typed errors, and every resource.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PakmanApiError, PakmanClient, PakmanConnectionError } from '../src/client/index.js';
 import { newObjectId } from '../src/schema/ids.js';
@@ -148,6 +149,29 @@ describe('SDK: digest transport', () => {
       credentials: { publicKey: 'a', privateKey: 'b' },
     });
     await expect(c.root()).rejects.toBeInstanceOf(PakmanConnectionError);
+  });
+
+  it('gives up on a server that accepts and never answers, after timeoutMs, with a PakmanConnectionError', async () => {
+    const held: Socket[] = [];
+    const silent = createServer((socket) => void held.push(socket));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const c = new PakmanClient({
+        baseUrl: `http://127.0.0.1:${port}`,
+        credentials: { publicKey: 'a', privateKey: 'b' },
+        timeoutMs: 300,
+      });
+      const t = Date.now();
+      const err = await c.root().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PakmanConnectionError);
+      expect((err as Error).message).toBe(`cannot reach http://127.0.0.1:${port}: timed out after 300 ms`);
+      expect(Date.now() - t).toBeGreaterThanOrEqual(290);
+      expect(held.length).toBe(1);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise((r) => silent.close(r));
+    }
   });
 });
 

@@ -136,15 +136,15 @@ export class DigestTransport {
     if (authorization) headers.authorization = authorization;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const timeout = this.#opts.timeoutMs ?? 60_000;
+    // A timer of our own rather than AbortSignal.timeout, whose timer is unref'd: should fetch lose track
+    // of a request (seen with a connection reset as it was accepted), nothing else may keep the process
+    // alive, and a CLI run would end silently (exit 13, a top-level await never settled) instead of
+    // reporting the timeout.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(new DOMException('timed out', 'TimeoutError')), timeout);
     let res: Response;
     try {
-      res = await this.#fetch(url, {
-        method,
-        headers,
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(timeout),
-      });
+      res = await this.#fetch(url, { method, headers, body, redirect: 'manual', signal: abort.signal });
       return { status: res.status, statusText: res.statusText, headers: res.headers, text: await res.text() };
     } catch (e) {
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
@@ -153,6 +153,8 @@ export class DigestTransport {
           ? `timed out after ${timeout} ms`
           : (cause?.code ?? cause?.message ?? (e as Error).message);
       throw new PakmanConnectionError(`cannot reach ${url.origin}: ${why}`, { method, url: url.href }, e);
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

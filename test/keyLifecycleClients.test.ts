@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDuration, parseExpires } from '../src/cli/commands/lifecycle.js';
 import { PakmanApiError, PakmanClient } from '../src/client/index.js';
-import { type CliRun, cleanEnv, runCli } from './support/cli.js';
+import { type CliRun, cliEnv, runCli } from './support/cli.js';
 import { bootstrap, type Creds, digest } from './support/client.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
@@ -46,15 +46,7 @@ describe('key lifecycle through the SDK and the CLI', { timeout: 300_000 }, () =
     admin = await bootstrap(s.base);
     c = new PakmanClient({ baseUrl: s.base, credentials: admin });
     orgId = (await c.orgs.create({ name: 'Clients' })).id;
-    env = {
-      ...cleanEnv(),
-      PAKMAN_BASE_URL: s.origin,
-      PAKMAN_PUBLIC_API_KEY: admin.publicKey,
-      PAKMAN_PRIVATE_API_KEY: admin.privateKey,
-      PAKMAN_ORG_ID: orgId,
-      PAKMAN_CONFIG_FILE: `${s.dataDir}/config.json`,
-      NO_COLOR: '1',
-    };
+    env = cliEnv(s, admin, orgId);
   });
   afterAll(async () => s?.close());
 

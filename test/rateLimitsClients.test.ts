@@ -14,7 +14,7 @@ import {
   type RateLimit,
   type RateLimitBody,
 } from '../src/client/index.js';
-import { type CliRun, cleanEnv, runCli } from './support/cli.js';
+import { type CliRun, cleanEnv, cliEnv, runCli } from './support/cli.js';
 import { bootstrap, type Creds } from './support/client.js';
 import { DIALECTS } from './support/dialects.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -76,15 +76,7 @@ describe.each(DIALECTS)('rate limits through the SDK and the CLI (%s)', (dialect
     admin = await bootstrap(s.base);
     c = new PakmanClient({ baseUrl: s.base, credentials: admin });
     orgId = (await c.orgs.create({ name: 'Limited Clients' })).id;
-    env = {
-      ...cleanEnv(),
-      PAKMAN_BASE_URL: s.origin,
-      PAKMAN_PUBLIC_API_KEY: admin.publicKey,
-      PAKMAN_PRIVATE_API_KEY: admin.privateKey,
-      PAKMAN_ORG_ID: orgId,
-      PAKMAN_CONFIG_FILE: `${s.dataDir}/config.json`,
-      NO_COLOR: '1',
-    };
+    env = cliEnv(s, admin, orgId);
   });
   afterAll(async () => s?.close());
 

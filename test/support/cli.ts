@@ -39,3 +39,23 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> 
 export function cleanEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PAKMAN_')));
 }
+
+/**
+ * The environment of a CLI run against a test server: signed with `creds`, `orgId` as the default org, a
+ * config file in the server's data directory (none of the machine's), no colours.
+ */
+export function cliEnv(
+  server: { origin: string; dataDir: string },
+  creds: { publicKey: string; privateKey: string },
+  orgId: string,
+): NodeJS.ProcessEnv {
+  return {
+    ...cleanEnv(),
+    PAKMAN_BASE_URL: server.origin,
+    PAKMAN_PUBLIC_API_KEY: creds.publicKey,
+    PAKMAN_PRIVATE_API_KEY: creds.privateKey,
+    PAKMAN_ORG_ID: orgId,
+    PAKMAN_CONFIG_FILE: `${server.dataDir}/config.json`,
+    NO_COLOR: '1',
+  };
+}

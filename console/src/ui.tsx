@@ -1,8 +1,32 @@
 /** Shared pieces of the console's pages: loading, errors, role pickers, confirmations, the show-once key. */
-import type { ComponentChildren } from 'preact';
+import type { ComponentChildren, JSX } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { type AccessEntry, type ApiKey, api, entryBody, entryPath, type ListPage } from './api.js';
 import { roleLabel } from './roles.js';
+
+/**
+ * A labelled input whose value is state: `<label for=id>` and the `<input id=id>` it names, the input's
+ * other attributes as given (type, required, maxLength, aria-describedby…).
+ */
+export function TextField({
+  id,
+  label,
+  value,
+  onValue,
+  ...attrs
+}: {
+  id: string;
+  label: string;
+  value: string;
+  onValue: (v: string) => void;
+} & Omit<JSX.InputHTMLAttributes<HTMLInputElement>, 'id' | 'value' | 'onInput' | 'label'>) {
+  return (
+    <>
+      <label for={id}>{label}</label>
+      <input {...attrs} id={id} value={value} onInput={(e) => onValue(e.currentTarget.value)} />
+    </>
+  );
+}
 
 /** An error's message, shown where it happened. */
 export function ErrorNote({ error }: { error: unknown }) {

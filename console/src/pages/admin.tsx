@@ -3,10 +3,19 @@ import { useState } from 'preact/hooks';
 import { type AccessEntry, type ApiKey, api, type ListPage } from '../api.js';
 import { GLOBAL_ROLES } from '../roles.js';
 import { href } from '../router.js';
-import { ConfirmButton, ErrorNote, Expiry, RoleList, ShowOnce, useAction, useLoad } from '../ui.js';
+import {
+  ConfirmButton,
+  ErrorNote,
+  Expiry,
+  RoleList,
+  ShowOnce,
+  TextField,
+  useAction,
+  useLoad,
+} from '../ui.js';
 import type { PageProps } from './common.js';
 import { NewKeyForm } from './keys.js';
-import { KeyLifecycle, RotatedKey } from './lifecycle.js';
+import { KeyFacts, KeyLifecycle, useRotation } from './lifecycle.js';
 
 function GlobalAccessList({ canWrite, clientAddress }: { canWrite: boolean; clientAddress: string }) {
   const list = useLoad(() => api<ListPage<AccessEntry>>('GET', '/admin/accessList?itemsPerPage=500'), []);
@@ -70,13 +79,7 @@ function GlobalAccessList({ canWrite, clientAddress }: { canWrite: boolean; clie
             }
           }}
         >
-          <label for="gacl-cidr">CIDR block</label>
-          <input
-            id="gacl-cidr"
-            required
-            value={cidrBlock}
-            onInput={(e) => setCidr((e.currentTarget as HTMLInputElement).value)}
-          />
+          <TextField id="gacl-cidr" label="CIDR block" required value={cidrBlock} onValue={setCidr} />
           <button
             type="button"
             onClick={() =>
@@ -85,12 +88,12 @@ function GlobalAccessList({ canWrite, clientAddress }: { canWrite: boolean; clie
           >
             Use my current address
           </button>
-          <label for="gacl-desc">Block description</label>
-          <input
+          <TextField
             id="gacl-desc"
+            label="Block description"
             required
             value={description}
-            onInput={(e) => setDescription((e.currentTarget as HTMLInputElement).value)}
+            onValue={setDescription}
           />
           <button type="submit" class="primary" disabled={add.busy}>
             Add block
@@ -118,13 +121,7 @@ function NewOrgForm() {
         }
       }}
     >
-      <label for="org-name">New organization name</label>
-      <input
-        id="org-name"
-        required
-        value={name}
-        onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)}
-      />
+      <TextField id="org-name" label="New organization name" required value={name} onValue={setName} />
       <button type="submit" class="primary" disabled={create.busy}>
         Create organization
       </button>
@@ -244,20 +241,11 @@ export function AdminPage({ powers, session }: PageProps) {
 export function GlobalKeyPage({ keyId, powers }: PageProps & { keyId: string }) {
   const keyPath = `/admin/apiKeys/${keyId}`;
   const key = useLoad(() => api<ApiKey>('GET', keyPath), [keyPath]);
-  const [rotated, setRotated] = useState<ApiKey | undefined>();
+  const rotation = useRotation(key.reload);
   if (!powers.anyGlobal) return <p>Global keys need a global role.</p>;
   if (key.error) return <ErrorNote error={key.error} />;
   if (!key.data) return <p aria-busy="true">Loading…</p>;
-  if (rotated)
-    return (
-      <RotatedKey
-        apiKey={rotated}
-        onDone={() => {
-          setRotated(undefined);
-          key.reload();
-        }}
-      />
-    );
+  if (rotation.view) return rotation.view;
   const k = key.data;
   return (
     <>
@@ -268,22 +256,10 @@ export function GlobalKeyPage({ keyId, powers }: PageProps & { keyId: string }) 
         <h1 id="key-title">
           Global API key <code>{k.publicKey}</code>
         </h1>
-        <dl class="facts">
+        <KeyFacts k={k}>
           <dt>Description</dt>
           <dd>{k.desc}</dd>
-          <dt>Private key</dt>
-          <dd>
-            <code>{k.privateKey}</code>
-          </dd>
-          <dt>Roles</dt>
-          <dd>
-            <RoleList roles={k.roles} />
-          </dd>
-          <dt>Expires</dt>
-          <dd data-testid="key-expiry">
-            <Expiry k={k} />
-          </dd>
-        </dl>
+        </KeyFacts>
       </section>
       <KeyLifecycle
         keyPath={keyPath}
@@ -291,7 +267,7 @@ export function GlobalKeyPage({ keyId, powers }: PageProps & { keyId: string }) 
         orgId={null}
         canWrite={powers.globalAdmin}
         onChanged={key.reload}
-        onRotated={setRotated}
+        onRotated={rotation.onRotated}
       />
     </>
   );

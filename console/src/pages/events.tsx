@@ -1,7 +1,7 @@
 /** Org or project activity, filtered by type and date on the server. */
 import { useState } from 'preact/hooks';
 import { api, type ListPage } from '../api.js';
-import { ErrorNote, Pager, useLoad } from '../ui.js';
+import { ErrorNote, Pager, TextField, useLoad } from '../ui.js';
 import type { PageProps } from './common.js';
 
 interface Event {
@@ -86,20 +86,8 @@ export function EventsPage({ scope, id }: PageProps & { scope: 'orgs' | 'groups'
             </option>
           ))}
         </select>
-        <label for="event-min">From</label>
-        <input
-          id="event-min"
-          type="date"
-          value={minDate}
-          onInput={(e) => setMin((e.currentTarget as HTMLInputElement).value)}
-        />
-        <label for="event-max">To</label>
-        <input
-          id="event-max"
-          type="date"
-          value={maxDate}
-          onInput={(e) => setMax((e.currentTarget as HTMLInputElement).value)}
-        />
+        <TextField id="event-min" label="From" type="date" value={minDate} onValue={setMin} />
+        <TextField id="event-max" label="To" type="date" value={maxDate} onValue={setMax} />
         <button type="submit" class="primary">
           Filter
         </button>

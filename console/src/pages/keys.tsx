@@ -12,11 +12,12 @@ import {
   RoleList,
   RolePicker,
   ShowOnce,
+  TextField,
   useAction,
   useLoad,
 } from '../ui.js';
 import type { PageProps } from './common.js';
-import { KeyLifecycle, KeyPolicySection, RotatedKey } from './lifecycle.js';
+import { KeyFacts, KeyLifecycle, KeyPolicySection, useRotation } from './lifecycle.js';
 
 const PAGE_SIZES = [20, 50, 100, 200];
 
@@ -120,12 +121,12 @@ export function KeysPage({ orgId, powers }: PageProps & { orgId: string }) {
         )}
       </div>
       <div class="toolbar">
-        <label for="key-search">Search by description or public key</label>
-        <input
+        <TextField
           id="key-search"
+          label="Search by description or public key"
           type="search"
           value={typed}
-          onInput={(e) => setTyped((e.currentTarget as HTMLInputElement).value)}
+          onValue={setTyped}
         />
         <label for="page-size">Per page</label>
         <select
@@ -224,14 +225,7 @@ export function NewKeyForm(props: {
           props.onCreated(made!);
       }}
     >
-      <label for="key-desc">Description</label>
-      <input
-        id="key-desc"
-        required
-        maxLength={250}
-        value={desc}
-        onInput={(e) => setDesc((e.currentTarget as HTMLInputElement).value)}
-      />
+      <TextField id="key-desc" label="Description" required maxLength={250} value={desc} onValue={setDesc} />
       <RolePicker legend={props.legend} choices={props.roles} value={roles} onChange={setRoles} />
       <ErrorNote error={action.error} />
       <div>
@@ -281,7 +275,7 @@ export function NewKeyPage({ orgId, session }: PageProps & { orgId: string }) {
 export function KeyPage({ orgId, keyId, powers, session }: PageProps & { orgId: string; keyId: string }) {
   const keyPath = `/orgs/${orgId}/apiKeys/${keyId}`;
   const key = useLoad(() => api<ApiKey>('GET', keyPath), [keyPath]);
-  const [rotated, setRotated] = useState<ApiKey | undefined>();
+  const rotation = useRotation(key.reload);
   const canWrite = powers.orgKeysWrite(orgId);
   const [desc, setDesc] = useState('');
   const [roles, setRoles] = useState<Set<string>>(new Set());
@@ -294,16 +288,7 @@ export function KeyPage({ orgId, keyId, powers, session }: PageProps & { orgId: 
   }, [key.data, orgId]);
   if (key.error) return <ErrorNote error={key.error} />;
   if (!key.data) return <p aria-busy="true">Loading…</p>;
-  if (rotated)
-    return (
-      <RotatedKey
-        apiKey={rotated}
-        onDone={() => {
-          setRotated(undefined);
-          key.reload();
-        }}
-      />
-    );
+  if (rotation.view) return rotation.view;
   const k = key.data;
   return (
     <>
@@ -314,20 +299,7 @@ export function KeyPage({ orgId, keyId, powers, session }: PageProps & { orgId: 
         <h1 id="key-title">
           API key <code>{k.publicKey}</code>
         </h1>
-        <dl class="facts">
-          <dt>Private key</dt>
-          <dd>
-            <code>{k.privateKey}</code>
-          </dd>
-          <dt>Roles</dt>
-          <dd>
-            <RoleList roles={k.roles} />
-          </dd>
-          <dt>Expires</dt>
-          <dd data-testid="key-expiry">
-            <Expiry k={k} />
-          </dd>
-        </dl>
+        <KeyFacts k={k} />
         {canWrite && (
           <form
             class="stack"
@@ -341,13 +313,13 @@ export function KeyPage({ orgId, keyId, powers, session }: PageProps & { orgId: 
             }}
           >
             <h2>Edit</h2>
-            <label for="edit-desc">Description</label>
-            <input
+            <TextField
               id="edit-desc"
+              label="Description"
               required
               maxLength={250}
               value={desc}
-              onInput={(e) => setDesc((e.currentTarget as HTMLInputElement).value)}
+              onValue={setDesc}
             />
             <RolePicker
               legend="Organization permissions"
@@ -384,7 +356,7 @@ export function KeyPage({ orgId, keyId, powers, session }: PageProps & { orgId: 
         orgId={orgId}
         canWrite={canWrite}
         onChanged={key.reload}
-        onRotated={setRotated}
+        onRotated={rotation.onRotated}
       />
       <AccessListEditor
         listPath={`${keyPath}/accessList`}

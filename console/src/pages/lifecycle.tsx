@@ -3,9 +3,21 @@
  * with the org's cap as a hint), rotation with a grace period (the new private key shown once), its last use
  * and a usage chart; and an org's key policy.
  */
+import type { ComponentChildren, JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { type ApiKey, type ApiKeyPolicy, api, type KeyUsage } from '../api.js';
-import { ConfirmButton, duration, ErrorNote, ShowOnce, useAction, useLoad, utc } from '../ui.js';
+import {
+  ConfirmButton,
+  duration,
+  ErrorNote,
+  Expiry,
+  RoleList,
+  ShowOnce,
+  TextField,
+  useAction,
+  useLoad,
+  utc,
+} from '../ui.js';
 
 /** A datetime-local value read as UTC: `2027-01-31T12:00` → `2027-01-31T12:00:00Z`. */
 function inputToIso(value: string): string {
@@ -57,15 +69,15 @@ function ExpirySection(props: {
             change(inputToIso(value), 'Expiry saved.');
           }}
         >
-          <label for="expires-at">Expires at (UTC)</label>
-          <input
+          <TextField
             id="expires-at"
+            label="Expires at (UTC)"
             type="datetime-local"
             step={1}
             required
-            value={value}
-            onInput={(e) => setValue((e.currentTarget as HTMLInputElement).value)}
             aria-describedby="expiry-hint expiry-error"
+            value={value}
+            onValue={setValue}
           />
           <button type="submit" class="primary" disabled={save.busy}>
             Set expiry
@@ -132,6 +144,48 @@ function RotateSection({ keyPath, onRotated }: { keyPath: string; onRotated: (k:
         />
       </div>
     </section>
+  );
+}
+
+/**
+ * A key page's rotation: `onRotated` for the rotate section, and while a rotation's new private key has
+ * not been dismissed, `view` — what the page shows instead of itself (RotatedKey); `reload` afterwards.
+ */
+export function useRotation(reload: () => void): {
+  view: JSX.Element | undefined;
+  onRotated: (k: ApiKey) => void;
+} {
+  const [rotated, setRotated] = useState<ApiKey | undefined>();
+  const view = rotated && (
+    <RotatedKey
+      apiKey={rotated}
+      onDone={() => {
+        setRotated(undefined);
+        reload();
+      }}
+    />
+  );
+  return { view, onRotated: setRotated };
+}
+
+/** What a key page states first, after any facts of its own: the redacted private key, roles and expiry. */
+export function KeyFacts({ k, children }: { k: ApiKey; children?: ComponentChildren }) {
+  return (
+    <dl class="facts">
+      {children}
+      <dt>Private key</dt>
+      <dd>
+        <code>{k.privateKey}</code>
+      </dd>
+      <dt>Roles</dt>
+      <dd>
+        <RoleList roles={k.roles} />
+      </dd>
+      <dt>Expires</dt>
+      <dd data-testid="key-expiry">
+        <Expiry k={k} />
+      </dd>
+    </dl>
   );
 }
 
@@ -346,15 +400,15 @@ export function KeyPolicySection({ orgId, canWrite }: { orgId: string; canWrite:
             change(Math.round(Number(amount) * unit), 'Policy saved.');
           }}
         >
-          <label for="policy-amount">Maximum key lifetime</label>
-          <input
+          <TextField
             id="policy-amount"
+            label="Maximum key lifetime"
             type="number"
             required
             step="any"
-            value={amount}
-            onInput={(e) => setAmount((e.currentTarget as HTMLInputElement).value)}
             aria-describedby="policy-error"
+            value={amount}
+            onValue={setAmount}
           />
           <label for="policy-unit" class="sr-only">
             Unit

@@ -10,6 +10,7 @@ import {
   RoleList,
   RolePicker,
   ShowOnce,
+  TextField,
   useAction,
   useLoad,
 } from '../ui.js';
@@ -86,13 +87,7 @@ export function ProjectsPage({ orgId, powers }: PageProps & { orgId: string }) {
             }
           }}
         >
-          <label for="project-name">New project name</label>
-          <input
-            id="project-name"
-            required
-            value={name}
-            onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)}
-          />
+          <TextField id="project-name" label="New project name" required value={name} onValue={setName} />
           <button type="submit" class="primary" disabled={create.busy}>
             Create project
           </button>
@@ -214,12 +209,12 @@ function AssignForm({ orgId, groupId, onDone }: { orgId: string; groupId: string
       }}
     >
       <h2>Assign an organization key</h2>
-      <label for="assign-search">Find a key by description or public key</label>
-      <input
+      <TextField
         id="assign-search"
+        label="Find a key by description or public key"
         type="search"
         value={term}
-        onInput={(e) => setTerm((e.currentTarget as HTMLInputElement).value)}
+        onValue={setTerm}
       />
       <label for="assign-key">Key</label>
       <select

@@ -1,8 +1,9 @@
 /** Sign-in, and the first-user form while no user exists. */
 import { useState } from 'preact/hooks';
 import { api, type SessionInfo, sessionCall } from '../api.js';
-import { ErrorNote, useAction } from '../ui.js';
+import { ErrorNote, TextField, useAction } from '../ui.js';
 
+/** A required field of these forms, named as its id (for the browser's password manager). */
 function Field(props: {
   id: string;
   label: string;
@@ -12,18 +13,16 @@ function Field(props: {
   autocomplete?: string;
 }) {
   return (
-    <>
-      <label for={props.id}>{props.label}</label>
-      <input
-        id={props.id}
-        name={props.id}
-        type={props.type ?? 'text'}
-        required
-        autocomplete={props.autocomplete}
-        value={props.value}
-        onInput={(e) => props.set((e.currentTarget as HTMLInputElement).value)}
-      />
-    </>
+    <TextField
+      id={props.id}
+      label={props.label}
+      name={props.id}
+      type={props.type ?? 'text'}
+      required
+      autocomplete={props.autocomplete}
+      value={props.value}
+      onValue={props.set}
+    />
   );
 }
 

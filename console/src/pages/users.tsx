@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { api, type ListPage, type Role } from '../api.js';
 import { ORG_ROLES } from '../roles.js';
-import { ErrorNote, RoleList, RolePicker, useAction, useLoad } from '../ui.js';
+import { ErrorNote, RoleList, RolePicker, TextField, useAction, useLoad } from '../ui.js';
 import type { PageProps } from './common.js';
 
 interface User {
@@ -93,17 +93,15 @@ export function UsersPage({ orgId, powers }: PageProps & { orgId: string }) {
   const create = useAction();
   const canWrite = powers.globalAdmin;
   const field = (k: keyof typeof form, label: string, type = 'text') => (
-    <>
-      <label for={`user-${k}`}>{label}</label>
-      <input
-        id={`user-${k}`}
-        type={type}
-        required={k !== 'emailAddress'}
-        autocomplete={type === 'password' ? 'new-password' : 'off'}
-        value={form[k]}
-        onInput={(e) => setForm({ ...form, [k]: (e.currentTarget as HTMLInputElement).value })}
-      />
-    </>
+    <TextField
+      id={`user-${k}`}
+      label={label}
+      type={type}
+      required={k !== 'emailAddress'}
+      autocomplete={type === 'password' ? 'new-password' : 'off'}
+      value={form[k]}
+      onValue={(v) => setForm({ ...form, [k]: v })}
+    />
   );
   return (
     <section aria-labelledby="users-title">
